@@ -1,0 +1,83 @@
+"""Wiring in one place: settings in, a running bot out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TextIO
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.flood import FloodGuard
+from bot.outbox import OutboxSender
+from nlp.screening import ManualScreener, Screener
+from storage.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: SqliteStore
+    clock: Clock
+    conversation: Conversation
+    sender: OutboxSender
+
+
+@contextlib.asynccontextmanager
+async def runtime(
+    settings: Settings, clock: Clock | None = None, screener: Screener | None = None
+) -> AsyncIterator[Runtime]:
+    clock = clock or SystemClock()
+    store = SqliteStore(settings.database)
+    await store.open()
+    try:
+        flood = FloodGuard(settings.flood_limit, timedelta(seconds=settings.flood_window))
+        conversation = Conversation(store, clock, screener or ManualScreener(), flood)
+        sender = OutboxSender(store, clock, {})
+        yield Runtime(settings, store, clock, conversation, sender)
+    finally:
+        await store.close()
+
+
+async def run_telegram(settings: Settings, clock: Clock | None = None) -> None:
+    """Run the Telegram bot until SIGINT/SIGTERM."""
+    from handlers.telegram.channel import TelegramChannel
+
+    async with runtime(settings, clock) as rt:
+        channel = TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
+        await channel.start()
+        outbox_task = asyncio.create_task(rt.sender.run(), name="outbox")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print("Bot is running. Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        try:
+            await stop.wait()
+        finally:
+            outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outbox_task
+            await channel.stop()
+
+
+async def run_console(
+    settings: Settings,
+    user: str = "local",
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    clock: Clock | None = None,
+) -> None:
+    from handlers.console import chat
+
+    async with runtime(settings, clock) as rt:
+        await chat(rt.store, rt.conversation, rt.sender, rt.clock, user, stdin, stdout)

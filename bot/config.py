@@ -1,0 +1,139 @@
+"""Settings from environment variables (and an optional .env file), checked at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+from bot.errors import ConfigError
+
+PREFIX = "DOITHOAI_"
+_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+
+# name, default, meaning: the README's configuration table is written from this list.
+VARIABLES: list[tuple[str, str, str]] = [
+    ("TELEGRAM_TOKEN", "", "Bot token from @BotFather. Empty: the bot runs in the terminal."),
+    ("DATABASE", "doithoai.sqlite3", "Path of the SQLite database file."),
+    ("TELEGRAM_MODE", "polling", "`polling` (long polling) or `webhook`."),
+    ("WEBHOOK_URL", "", "Public HTTPS address Telegram posts updates to (webhook mode)."),
+    ("WEBHOOK_SECRET", "", "Secret Telegram sends back in a header (16-256 of A-Z a-z 0-9 _ -)."),
+    ("WEBHOOK_LISTEN", "127.0.0.1", "Address the webhook server binds to."),
+    ("WEBHOOK_PORT", "8443", "Port the webhook server listens on."),
+    ("TELEGRAM_API_URL", "", "Bot API base URL (a local Bot API server); empty for Telegram's."),
+    ("TELEGRAM_TRANSPORT", "aiohttp", "HTTP client for the Bot API: `aiohttp` (fast) or `httpx`."),
+    ("POLL_TIMEOUT", "30", "Long-polling timeout in seconds."),
+    ("FLOOD_LIMIT", "10", "Messages one person may send per flood window before answers pause."),
+    ("FLOOD_WINDOW", "10", "Flood window in seconds."),
+    ("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_token: str | None
+    database: Path
+    telegram_mode: str
+    webhook_url: str | None
+    webhook_secret: str | None
+    webhook_listen: str
+    webhook_port: int
+    telegram_api_url: str | None
+    telegram_transport: str
+    poll_timeout: int
+    flood_limit: int
+    flood_window: float
+    log_level: str
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        """Read the settings: real environment variables win over the .env file."""
+        values: dict[str, str] = {}
+        if env_file and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if env is None else env)
+        return cls.parse(values)
+
+    @classmethod
+    def parse(cls, values: Mapping[str, str]) -> Settings:
+        problems: list[str] = []
+
+        def get(name: str) -> str:
+            default = next(d for n, d, _ in VARIABLES if n == name)
+            return values.get(PREFIX + name, default).strip()
+
+        def integer(name: str, low: int, high: int) -> int:
+            raw = get(name)
+            try:
+                number = int(raw)
+            except ValueError:
+                problems.append(f"{PREFIX}{name}={raw!r} is not a whole number")
+                return low
+            if not low <= number <= high:
+                problems.append(f"{PREFIX}{name}={number} must be between {low} and {high}")
+            return number
+
+        token = get("TELEGRAM_TOKEN") or values.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+        if token and not _TOKEN.match(token):
+            problems.append(
+                f"{PREFIX}TELEGRAM_TOKEN does not look like a bot token (digits:letters,"
+                " as @BotFather gives it)"
+            )
+        mode = get("TELEGRAM_MODE").lower()
+        if mode not in ("polling", "webhook"):
+            problems.append(f"{PREFIX}TELEGRAM_MODE must be 'polling' or 'webhook', not {mode!r}")
+        webhook_url = get("WEBHOOK_URL") or None
+        secret = get("WEBHOOK_SECRET") or None
+        if mode == "webhook":
+            if not webhook_url:
+                problems.append(f"{PREFIX}WEBHOOK_URL is required in webhook mode")
+            else:
+                url = urlparse(webhook_url)
+                local = url.hostname in ("localhost", "127.0.0.1", "::1")
+                if url.scheme != "https" and not (url.scheme == "http" and local):
+                    problems.append(f"{PREFIX}WEBHOOK_URL must be an https:// address")
+            if not secret:
+                problems.append(f"{PREFIX}WEBHOOK_SECRET is required in webhook mode")
+        if secret and not _SECRET.match(secret):
+            problems.append(
+                f"{PREFIX}WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        api_url = get("TELEGRAM_API_URL") or None
+        if api_url and urlparse(api_url).scheme not in ("http", "https"):
+            problems.append(f"{PREFIX}TELEGRAM_API_URL must start with http:// or https://")
+        transport = get("TELEGRAM_TRANSPORT").lower()
+        if transport not in ("aiohttp", "httpx"):
+            problems.append(f"{PREFIX}TELEGRAM_TRANSPORT must be 'aiohttp' or 'httpx'")
+        level = get("LOG_LEVEL").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            problems.append(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        database = get("DATABASE")
+        if not database:
+            problems.append(f"{PREFIX}DATABASE must not be empty")
+
+        settings = cls(
+            telegram_token=token,
+            database=Path(database),
+            telegram_mode=mode,
+            webhook_url=webhook_url,
+            webhook_secret=secret,
+            webhook_listen=get("WEBHOOK_LISTEN"),
+            webhook_port=integer("WEBHOOK_PORT", 1, 65535),
+            telegram_api_url=api_url,
+            telegram_transport=transport,
+            poll_timeout=integer("POLL_TIMEOUT", 0, 50),
+            flood_limit=integer("FLOOD_LIMIT", 1, 1000),
+            flood_window=float(integer("FLOOD_WINDOW", 1, 3600)),
+            log_level=level,
+        )
+        if problems:
+            raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+        return settings

@@ -1,0 +1,676 @@
+"""The conversation engine: one incoming message in, replies out, state in the database.
+
+It is the same for every channel. An adapter turns a channel's update into an `Inbound`,
+stores the raw update, and calls `Conversation.handle`; the replies come back as outbox ids
+the adapter delivers. One transaction covers the step, the business change, the replies and
+the inbox row being marked handled, so a crash never half-handles a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import services, texts
+from bot import validation as validate
+from bot.clock import Clock, to_local
+from bot.communes import search as search_communes
+from bot.errors import CutoffPassed, InvalidTransition, NotFound, ValidationError
+from bot.flood import FloodGuard, FloodVerdict
+from bot.messages import Choice, Inbound, InboundKind, Reply
+from bot.model import ORGANISATION_NAMES, DialogueSession, Opinion, Organisation, Resident
+from bot.texts import esc
+from nlp.normalize import clean_text, fold
+from nlp.screening import Screener
+from storage.repository import ConversationState, OutboxMessage, Store, Tx
+
+log = logging.getLogger(__name__)
+
+# Conversation steps.
+NEW, CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION = (
+    "new",
+    "consent",
+    "name",
+    "commune",
+    "village",
+    "phone",
+    "organisation",
+)
+IDLE, CAPTION, EDIT, CONFIRM_WITHDRAW, CONFIRM_DELETE = (
+    "idle",
+    "caption",
+    "edit",
+    "confirm_withdraw",
+    "confirm_delete",
+)
+REGISTRATION_STEPS = frozenset({CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION})
+
+# Choices accepted whatever step the person is at (ownership is checked again).
+GLOBAL_CHOICES = ("menu:", "edit:", "withdraw:")
+COMMAND_ALIASES = {
+    "batdau": "start",
+    "phien": "session",
+    "kydoithoai": "session",
+    "cuatoi": "my",
+    "ykien": "my",
+    "huongdan": "help",
+    "trogiup": "help",
+    "huy": "cancel",
+    "xoadulieu": "delete_me",
+}
+MAX_VILLAGE_BUTTONS = 24
+MY_LIMIT = 10
+MY_BUTTONS = 5
+REPLY_LEASE = timedelta(seconds=30)
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def when_text(moment: datetime) -> str:
+    local = to_local(moment)
+    return f"{local:%H:%M}, {WEEKDAYS[local.weekday()]} {local:%d/%m/%Y}"
+
+
+def date_text(moment: datetime) -> str:
+    return f"{to_local(moment):%d/%m/%Y}"
+
+
+def preview(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return esc(flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…")
+
+
+@dataclass
+class Turn:
+    """What one message does: the state, the person (if registered) and the transaction."""
+
+    tx: Tx
+    inbound: Inbound
+    state: ConversationState
+    resident: Resident | None
+    now: datetime
+
+
+Handler = Callable[[Turn], Awaitable[list[Reply]]]
+
+
+class Conversation:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        screener: Screener,
+        flood: FloodGuard | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.screener = screener
+        self.flood = flood or FloodGuard()
+        self._commands: dict[str, Handler] = {
+            "start": self._cmd_start,
+            "help": self._cmd_help,
+            "cancel": self._cmd_cancel,
+            "session": self._cmd_session,
+            "my": self._cmd_my,
+            "delete_me": self._cmd_delete_me,
+        }
+        self._steps: dict[str, Handler] = {
+            NEW: self._step_new,
+            CONSENT: self._step_consent,
+            NAME: self._step_name,
+            COMMUNE: self._step_commune,
+            VILLAGE: self._step_village,
+            PHONE: self._step_phone,
+            ORGANISATION: self._step_organisation,
+            IDLE: self._step_idle,
+            CAPTION: self._step_caption,
+            EDIT: self._step_edit,
+            CONFIRM_WITHDRAW: self._step_confirm_withdraw,
+            CONFIRM_DELETE: self._step_confirm_delete,
+        }
+
+    # -- entry point ---------------------------------------------------------------------
+    async def handle(self, inbound: Inbound) -> list[OutboxMessage]:
+        """Handle one stored incoming message exactly once; return the replies to deliver.
+
+        The replies are already in the outbox, leased to the caller, who should deliver them
+        at once (`OutboxSender.deliver`); if it cannot, the outbox loop will after the lease.
+        """
+        now = self.clock.now()
+        try:
+            return await self._handle(inbound, now)
+        except Exception:
+            # A bug must not leave the resident unanswered, nor make the message replay forever
+            # at every restart: answer politely and mark it handled (its raw text stays stored).
+            log.exception("failed to handle %s event %s", inbound.channel, inbound.event_key)
+            return await self._handle(inbound, now, failed=True)
+
+    async def _handle(
+        self, inbound: Inbound, now: datetime, failed: bool = False
+    ) -> list[OutboxMessage]:
+        async with self.store.transaction() as tx:
+            if await tx.inbox_is_handled(inbound.channel, inbound.event_key):
+                return []
+            if failed:
+                replies = [Reply(texts.INTERNAL_ERROR)]
+            else:
+                replies = await self._turn(tx, inbound, now)
+            verdict = (
+                self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
+                if inbound.kind is not InboundKind.IGNORED
+                else FloodVerdict.QUIET
+            )
+            if verdict is FloodVerdict.WARN:
+                replies = [Reply(texts.FLOOD)]
+            elif verdict is FloodVerdict.QUIET:
+                replies = []
+            outgoing = []
+            for reply in replies:
+                payload = reply.payload()
+                message_id = await tx.outbox_add(
+                    inbound.channel,
+                    inbound.chat_id,
+                    payload,
+                    now,
+                    source_event=inbound.event_key,
+                    lease_until=now + REPLY_LEASE,
+                )
+                outgoing.append(
+                    OutboxMessage(
+                        message_id, inbound.channel, inbound.chat_id, payload, "sending", 1
+                    )
+                )
+            await tx.inbox_mark_handled(inbound.channel, inbound.event_key, now)
+        return outgoing
+
+    async def _turn(self, tx: Tx, inbound: Inbound, now: datetime) -> list[Reply]:
+        if inbound.kind is InboundKind.IGNORED:
+            return []
+        state = await tx.conversation_get(inbound.channel, inbound.user_key)
+        if state is None:
+            state = ConversationState(inbound.channel, inbound.user_key, NEW)
+        resident_id = await tx.identity_resident(inbound.channel, inbound.user_key)
+        resident = await tx.resident_get(resident_id) if resident_id is not None else None
+        if resident is None and state.step not in REGISTRATION_STEPS:
+            state.step, state.data = NEW, {}
+        elif resident is not None and state.step in REGISTRATION_STEPS | {NEW}:
+            state.step, state.data = IDLE, {}
+        turn = Turn(tx, self._numbered_choice(inbound, state), state, resident, now)
+
+        if turn.inbound.kind is InboundKind.COMMAND:
+            replies = await self._command(turn)
+        elif turn.inbound.kind is InboundKind.CHOICE and not self._choice_is_live(turn):
+            replies = [Reply(texts.STALE_CHOICE)]
+        else:
+            replies = await self._steps[state.step](turn)
+
+        offered = [c.value for r in replies for c in r.choices]
+        if offered:
+            state.data["choices"] = offered
+        else:
+            state.data.pop("choices", None)
+        if state.step == NEW and not state.data:
+            await tx.conversation_delete(state.channel, state.user_key)
+        else:
+            await tx.conversation_put(state, now)
+        return replies
+
+    @staticmethod
+    def _numbered_choice(inbound: Inbound, state: ConversationState) -> Inbound:
+        """'2' typed after a list of choices means the second choice (console, Zalo, SMS)."""
+        offered = state.data.get("choices") or []
+        text = inbound.text.strip()
+        if inbound.kind is InboundKind.TEXT and text.isdigit() and 1 <= int(text) <= len(offered):
+            return Inbound(
+                channel=inbound.channel,
+                event_key=inbound.event_key,
+                user_key=inbound.user_key,
+                chat_id=inbound.chat_id,
+                kind=InboundKind.CHOICE,
+                received_at=inbound.received_at,
+                choice=offered[int(text) - 1],
+            )
+        return inbound
+
+    @staticmethod
+    def _choice_is_live(turn: Turn) -> bool:
+        value = turn.inbound.choice or ""
+        if value.startswith(GLOBAL_CHOICES):
+            return turn.resident is not None
+        return value in (turn.state.data.get("choices") or [])
+
+    # -- commands ------------------------------------------------------------------------
+    async def _command(self, turn: Turn) -> list[Reply]:
+        name = turn.inbound.command or ""
+        name = COMMAND_ALIASES.get(name, name)
+        handler = self._commands.get(name)
+        if handler is None:
+            return [Reply(texts.UNKNOWN_COMMAND.format(command=esc("/" + name[:32])))]
+        if turn.resident is None and name in ("session", "my"):
+            text = (
+                texts.FINISH_REGISTRATION_FIRST
+                if turn.state.step in REGISTRATION_STEPS
+                else texts.NOT_REGISTERED
+            )
+            return [Reply(text)]
+        return await handler(turn)
+
+    async def _cmd_start(self, turn: Turn) -> list[Reply]:
+        if turn.resident is not None:
+            turn.state.step, turn.state.data = IDLE, {}
+            return [
+                Reply(texts.WELCOME_BACK.format(name=esc(turn.resident.full_name))),
+                self._menu(),
+            ]
+        return self._ask_consent(turn)
+
+    async def _cmd_help(self, turn: Turn) -> list[Reply]:
+        if turn.resident is None:
+            return [Reply(texts.HELP), Reply(texts.NOT_REGISTERED)]
+        return [Reply(texts.HELP, self._menu().choices)]
+
+    async def _cmd_cancel(self, turn: Turn) -> list[Reply]:
+        if turn.resident is None:
+            if turn.state.step in REGISTRATION_STEPS:
+                turn.state.step, turn.state.data = NEW, {}
+                return [Reply(texts.REGISTRATION_CANCELLED)]
+            return [Reply(texts.NOTHING_TO_CANCEL)]
+        if turn.state.step == IDLE:
+            return [Reply(texts.NOTHING_TO_CANCEL)]
+        turn.state.step, turn.state.data = IDLE, {}
+        return [Reply(texts.CANCELLED)]
+
+    async def _cmd_session(self, turn: Turn) -> list[Reply]:
+        assert turn.resident is not None
+        commune = await turn.tx.commune_get(turn.resident.commune_code)
+        name = esc(commune.name if commune else "Xã/phường")
+        session = await turn.tx.session_upcoming(turn.resident.commune_code, turn.now)
+        if session is None:
+            return [Reply(texts.NO_SESSION.format(commune=name))]
+        return [Reply(self._session_text(session, turn.now))]
+
+    @staticmethod
+    def _session_text(session: DialogueSession, now: datetime) -> str:
+        fields = texts.SESSION_FIELDS.format(fields=esc(session.fields)) if session.fields else ""
+        text = texts.SESSION_INFO.format(
+            title=esc(session.title),
+            when=when_text(session.starts_at),
+            place=esc(session.place),
+            chair=esc(session.chair),
+            cutoff=when_text(session.cutoff_at),
+            fields=fields,
+        )
+        if not session.accepts_opinions(now):
+            text += texts.SESSION_CLOSED_NOTE
+        return text
+
+    async def _cmd_my(self, turn: Turn) -> list[Reply]:
+        assert turn.resident is not None and turn.resident.id is not None
+        turn.state.step, turn.state.data = IDLE, {}
+        opinions = await turn.tx.opinions_of_resident(turn.resident.id, MY_LIMIT)
+        if not opinions:
+            return [Reply(texts.MY_EMPTY)]
+        total = await turn.tx.opinion_count_of_resident(turn.resident.id)
+        text = texts.MY_HEADER.format(count=total)
+        buttons: list[Choice] = []
+        for op in opinions:
+            text += texts.MY_ITEM.format(
+                code=op.ref_code,
+                date=date_text(op.created_at),
+                state=texts.STATE_NAMES[op.state],
+                preview=preview(op.text, 100),
+            )
+            if len(buttons) < 2 * MY_BUTTONS and await self._changeable(turn, op):
+                buttons.append(Choice(f"{texts.EDIT} {op.ref_code}", f"edit:{op.ref_code}"))
+                buttons.append(Choice(f"{texts.WITHDRAW} {op.ref_code}", f"withdraw:{op.ref_code}"))
+        if total > len(opinions):
+            text += texts.MY_MORE.format(shown=len(opinions))
+        return [Reply(text, tuple(buttons))]
+
+    async def _changeable(self, turn: Turn, opinion: Opinion) -> bool:
+        try:
+            assert turn.resident is not None and turn.resident.id is not None
+            await services.check_changeable(turn.tx, turn.resident.id, opinion.ref_code, turn.now)
+        except (CutoffPassed, InvalidTransition, NotFound):
+            return False
+        return True
+
+    async def _cmd_delete_me(self, turn: Turn) -> list[Reply]:
+        if turn.resident is None:
+            turn.state.step, turn.state.data = NEW, {}
+            await turn.tx.redact_channel_data(
+                turn.inbound.channel, turn.inbound.user_key, turn.inbound.chat_id
+            )
+            return [Reply(texts.DELETED)]
+        turn.state.step, turn.state.data = CONFIRM_DELETE, {}
+        return [
+            Reply(
+                texts.CONFIRM_DELETE,
+                (Choice(texts.DELETE_YES, "delete:yes"), Choice(texts.KEEP, "delete:no")),
+            )
+        ]
+
+    # -- registration --------------------------------------------------------------------
+    def _ask_consent(self, turn: Turn) -> list[Reply]:
+        turn.state.step, turn.state.data = CONSENT, {}
+        return [
+            Reply(texts.WELCOME),
+            Reply(
+                texts.CONSENT,
+                (Choice(texts.CONSENT_YES, "consent:yes"), Choice(texts.CONSENT_NO, "consent:no")),
+            ),
+        ]
+
+    async def _step_new(self, turn: Turn) -> list[Reply]:
+        return self._ask_consent(turn)
+
+    async def _step_consent(self, turn: Turn) -> list[Reply]:
+        if turn.inbound.choice == "consent:yes":
+            turn.state.step = NAME
+            turn.state.data = {"consent_at": turn.now.isoformat()}
+            return [Reply(texts.ASK_NAME)]
+        if turn.inbound.choice == "consent:no":
+            turn.state.step, turn.state.data = NEW, {}
+            return [Reply(texts.CONSENT_DECLINED)]
+        return self._ask_consent(turn)[1:]
+
+    async def _step_name(self, turn: Turn) -> list[Reply]:
+        if turn.inbound.kind is not InboundKind.TEXT:
+            return [Reply(texts.ASK_NAME)]
+        try:
+            turn.state.data["name"] = validate.full_name(turn.inbound.text)
+        except ValidationError as err:
+            return [Reply(err.user_message)]
+        served = await turn.tx.communes_list()
+        if len(served) == 1:
+            return await self._commune_chosen(turn, served[0].code)
+        turn.state.step = COMMUNE
+        if not served:
+            return [Reply(texts.COMMUNE_NONE_CONFIGURED)]
+        return [Reply(texts.ASK_COMMUNE)]
+
+    async def _step_commune(self, turn: Turn) -> list[Reply]:
+        choice = turn.inbound.choice or ""
+        if choice.startswith("commune:") and choice[8:].isdigit():
+            return await self._commune_chosen(turn, int(choice[8:]))
+        served = await turn.tx.communes_list()
+        if not served:
+            return [Reply(texts.COMMUNE_NONE_CONFIGURED)]
+        if turn.inbound.kind is not InboundKind.TEXT:
+            return [Reply(texts.ASK_COMMUNE)]
+        query = clean_text(turn.inbound.text)[:80]
+        found = search_communes(query, served)
+        if not found:
+            return [Reply(texts.COMMUNE_NOT_FOUND.format(query=esc(query)))]
+        choices = tuple(Choice(f"{c.name} ({c.province})", f"commune:{c.code}") for c in found)
+        return [Reply(texts.COMMUNE_PICK, choices)]
+
+    async def _commune_chosen(self, turn: Turn, code: int) -> list[Reply]:
+        commune = await turn.tx.commune_get(code)
+        if commune is None:
+            turn.state.step = COMMUNE
+            return [Reply(texts.ASK_COMMUNE)]
+        turn.state.data["commune"] = code
+        turn.state.step = VILLAGE
+        return await self._ask_village(turn, commune.name)
+
+    async def _ask_village(self, turn: Turn, commune_name: str) -> list[Reply]:
+        villages = await turn.tx.villages_list(turn.state.data["commune"])
+        if not villages or len(villages) > MAX_VILLAGE_BUTTONS:
+            return [Reply(texts.ASK_VILLAGE_FREE.format(commune=esc(commune_name)))]
+        choices = tuple(Choice(v.name, f"village:{v.id}") for v in villages)
+        return [Reply(texts.ASK_VILLAGE.format(commune=esc(commune_name)), choices)]
+
+    async def _step_village(self, turn: Turn) -> list[Reply]:
+        code = int(turn.state.data["commune"])
+        choice = turn.inbound.choice or ""
+        villages = await turn.tx.villages_list(code)
+        if choice.startswith("village:") and choice[8:].isdigit():
+            try:
+                village = await services.village_choice(turn.tx, code, int(choice[8:]))
+            except NotFound:
+                return [Reply(texts.STALE_CHOICE)]
+            turn.state.data["village_id"], turn.state.data["village"] = village.id, village.name
+        elif turn.inbound.kind is InboundKind.TEXT:
+            name = clean_text(turn.inbound.text).replace("\n", " ")
+            if not name or len(name) > 60:
+                return [Reply(texts.VILLAGE_INVALID)]
+            if villages:
+                matches = [v for v in villages if fold(name) in fold(v.name)]
+                exact = [v for v in matches if fold(v.name) == fold(name)]
+                if len(exact) == 1 or len(matches) == 1:
+                    village = (exact or matches)[0]
+                    turn.state.data["village_id"] = village.id
+                    turn.state.data["village"] = village.name
+                else:
+                    shown = matches[:MAX_VILLAGE_BUTTONS] or villages[:MAX_VILLAGE_BUTTONS]
+                    choices = tuple(Choice(v.name, f"village:{v.id}") for v in shown)
+                    commune = await turn.tx.commune_get(code)
+                    label = esc(commune.name if commune else "")
+                    return [Reply(texts.ASK_VILLAGE.format(commune=label), choices)]
+            else:
+                turn.state.data["village_id"], turn.state.data["village"] = None, name
+        else:
+            commune = await turn.tx.commune_get(code)
+            return await self._ask_village(turn, commune.name if commune else "")
+        turn.state.step = PHONE
+        return [Reply(texts.ASK_PHONE, (Choice(texts.SKIP, "phone:skip"),))]
+
+    async def _step_phone(self, turn: Turn) -> list[Reply]:
+        if turn.inbound.choice == "phone:skip":
+            turn.state.data["phone"] = None
+        elif turn.inbound.kind is InboundKind.TEXT:
+            try:
+                turn.state.data["phone"] = validate.phone(turn.inbound.text)
+            except ValidationError as err:
+                return [Reply(err.user_message, (Choice(texts.SKIP, "phone:skip"),))]
+        else:
+            return [Reply(texts.ASK_PHONE, (Choice(texts.SKIP, "phone:skip"),))]
+        turn.state.step = ORGANISATION
+        return [Reply(texts.ASK_ORGANISATION, self._organisation_choices())]
+
+    @staticmethod
+    def _organisation_choices() -> tuple[Choice, ...]:
+        return tuple(Choice(name, f"org:{org.value}") for org, name in ORGANISATION_NAMES.items())
+
+    async def _step_organisation(self, turn: Turn) -> list[Reply]:
+        choice = turn.inbound.choice or ""
+        try:
+            organisation = Organisation(choice.removeprefix("org:"))
+        except ValueError:
+            return [Reply(texts.ASK_ORGANISATION, self._organisation_choices())]
+        data = turn.state.data
+        reg = services.Registration(
+            full_name=data["name"],
+            commune_code=int(data["commune"]),
+            village_id=data.get("village_id"),
+            village_name=data["village"],
+            phone=data.get("phone"),
+            organisation=organisation,
+            consent_at=datetime.fromisoformat(data["consent_at"]),
+        )
+        resident = await services.register_resident(
+            turn.tx,
+            turn.inbound.channel,
+            turn.inbound.user_key,
+            turn.inbound.chat_id,
+            reg,
+            turn.now,
+        )
+        commune = await turn.tx.commune_get(resident.commune_code)
+        turn.state.step, turn.state.data = IDLE, {}
+        done = texts.REGISTERED.format(
+            name=esc(resident.full_name),
+            commune=esc(commune.name if commune else ""),
+            village=esc(resident.village_name),
+        )
+        return [Reply(done), self._menu()]
+
+    # -- registered residents ------------------------------------------------------------
+    def _menu(self) -> Reply:
+        return Reply(
+            texts.MENU_HINT,
+            (
+                Choice(texts.MENU_SEND, "menu:send"),
+                Choice(texts.MENU_MY, "menu:my"),
+                Choice(texts.MENU_SESSION, "menu:session"),
+            ),
+        )
+
+    async def _step_idle(self, turn: Turn) -> list[Reply]:
+        ib = turn.inbound
+        if ib.kind is InboundKind.TEXT:
+            return await self._new_opinion(turn, ib.text, None)
+        if ib.kind is InboundKind.PHOTO:
+            if clean_text(ib.text):
+                return await self._new_opinion(turn, ib.text, ib.photo_ref)
+            turn.state.step, turn.state.data = CAPTION, {"photo": ib.photo_ref}
+            return [Reply(texts.PHOTO_NEEDS_CAPTION)]
+        if ib.kind is InboundKind.CHOICE:
+            return await self._global_choice(turn)
+        return [Reply(texts.UNSUPPORTED)]
+
+    async def _global_choice(self, turn: Turn) -> list[Reply]:
+        value = turn.inbound.choice or ""
+        action, _, arg = value.partition(":")
+        if value == "menu:send":
+            return [Reply(texts.ASK_OPINION)]
+        if value == "menu:my":
+            return await self._cmd_my(turn)
+        if value == "menu:session":
+            return await self._cmd_session(turn)
+        if action in ("edit", "withdraw"):
+            return await self._start_change(turn, action, arg)
+        return [Reply(texts.STALE_CHOICE)]
+
+    async def _start_change(self, turn: Turn, action: str, code: str) -> list[Reply]:
+        assert turn.resident is not None and turn.resident.id is not None
+        try:
+            opinion = await services.check_changeable(turn.tx, turn.resident.id, code, turn.now)
+        except Exception as err:
+            turn.state.step, turn.state.data = IDLE, {}
+            return [self._refusal(err, code)]
+        if action == "edit":
+            turn.state.step, turn.state.data = EDIT, {"code": opinion.ref_code}
+            return [Reply(texts.ASK_EDIT.format(code=opinion.ref_code))]
+        turn.state.step, turn.state.data = CONFIRM_WITHDRAW, {"code": opinion.ref_code}
+        return [
+            Reply(
+                texts.CONFIRM_WITHDRAW.format(code=opinion.ref_code, preview=preview(opinion.text)),
+                (
+                    Choice(texts.WITHDRAW_YES, f"withdraw_yes:{opinion.ref_code}"),
+                    Choice(texts.KEEP, f"keep:{opinion.ref_code}"),
+                ),
+            )
+        ]
+
+    @staticmethod
+    def _refusal(err: Exception, code: str) -> Reply:
+        if isinstance(err, CutoffPassed):
+            return Reply(texts.CUTOFF_PASSED.format(code=esc(code)))
+        if isinstance(err, InvalidTransition):
+            return Reply(texts.NOT_EDITABLE.format(code=esc(code), state=esc(err.current)))
+        if isinstance(err, NotFound):
+            return Reply(texts.NOT_YOUR_OPINION.format(code=esc(code)))
+        raise err
+
+    async def _new_opinion(self, turn: Turn, raw: str, photo_ref: str | None) -> list[Reply]:
+        assert turn.resident is not None
+        try:
+            text = validate.opinion_text(raw)
+        except ValidationError as err:
+            return [Reply(err.user_message)]
+        opinion, session = await services.submit_opinion(
+            turn.tx,
+            turn.resident,
+            text,
+            photo_ref,
+            turn.inbound.channel,
+            f"{turn.inbound.channel}:{turn.inbound.event_key}",
+            self.screener,
+            turn.now,
+        )
+        turn.state.step, turn.state.data = IDLE, {}
+        if session is not None:
+            where = texts.OPINION_FOR_SESSION.format(
+                date=date_text(session.starts_at), cutoff=when_text(session.cutoff_at)
+            )
+        else:
+            commune = await turn.tx.commune_get(turn.resident.commune_code)
+            where = texts.OPINION_NO_SESSION.format(commune=esc(commune.name if commune else ""))
+        body = texts.OPINION_RECEIVED.format(
+            code=opinion.ref_code, preview=preview(opinion.text), where=where
+        )
+        return [
+            Reply(
+                body,
+                (
+                    Choice(texts.EDIT, f"edit:{opinion.ref_code}"),
+                    Choice(texts.WITHDRAW, f"withdraw:{opinion.ref_code}"),
+                ),
+            )
+        ]
+
+    async def _step_caption(self, turn: Turn) -> list[Reply]:
+        ib = turn.inbound
+        if ib.kind is InboundKind.TEXT:
+            return await self._new_opinion(turn, ib.text, turn.state.data.get("photo"))
+        if ib.kind is InboundKind.PHOTO:
+            if clean_text(ib.text):
+                return await self._new_opinion(turn, ib.text, ib.photo_ref)
+            turn.state.data["photo"] = ib.photo_ref
+            return [Reply(texts.PHOTO_NEEDS_CAPTION)]
+        if ib.kind is InboundKind.CHOICE:
+            turn.state.step, turn.state.data = IDLE, {}
+            return await self._global_choice(turn)
+        return [Reply(texts.PHOTO_NEEDS_CAPTION)]
+
+    async def _step_edit(self, turn: Turn) -> list[Reply]:
+        assert turn.resident is not None and turn.resident.id is not None
+        code = turn.state.data.get("code", "")
+        if turn.inbound.kind is InboundKind.CHOICE:
+            turn.state.step, turn.state.data = IDLE, {}
+            return await self._global_choice(turn)
+        if turn.inbound.kind is not InboundKind.TEXT:
+            return [Reply(texts.ASK_EDIT.format(code=esc(code)))]
+        try:
+            text = validate.opinion_text(turn.inbound.text)
+        except ValidationError as err:
+            return [Reply(err.user_message)]
+        turn.state.step, turn.state.data = IDLE, {}
+        try:
+            await services.revise_opinion(
+                turn.tx, turn.resident.id, code, text, self.screener, turn.now
+            )
+        except (CutoffPassed, InvalidTransition, NotFound) as err:
+            return [self._refusal(err, code)]
+        return [Reply(texts.EDITED.format(code=esc(code)))]
+
+    async def _step_confirm_withdraw(self, turn: Turn) -> list[Reply]:
+        assert turn.resident is not None and turn.resident.id is not None
+        code = turn.state.data.get("code", "")
+        choice = turn.inbound.choice or ""
+        turn.state.step, turn.state.data = IDLE, {}
+        if choice == f"withdraw_yes:{code}":
+            try:
+                await services.withdraw_opinion(turn.tx, turn.resident.id, code, turn.now)
+            except (CutoffPassed, InvalidTransition, NotFound) as err:
+                return [self._refusal(err, code)]
+            return [Reply(texts.WITHDRAWN.format(code=esc(code)))]
+        if choice.startswith(GLOBAL_CHOICES):
+            return await self._global_choice(turn)
+        if turn.inbound.kind is InboundKind.TEXT and choice == "":
+            return [Reply(texts.KEPT.format(code=esc(code)))] + await self._step_idle(turn)
+        return [Reply(texts.KEPT.format(code=esc(code)))]
+
+    async def _step_confirm_delete(self, turn: Turn) -> list[Reply]:
+        assert turn.resident is not None and turn.resident.id is not None
+        if turn.inbound.choice == "delete:yes":
+            await services.erase_resident(turn.tx, turn.resident.id, turn.now)
+            turn.state.step, turn.state.data = NEW, {}
+            return [Reply(texts.DELETED)]
+        turn.state.step, turn.state.data = IDLE, {}
+        if turn.inbound.kind is InboundKind.TEXT:
+            return [Reply(texts.DELETE_KEPT)] + await self._step_idle(turn)
+        return [Reply(texts.DELETE_KEPT)]

@@ -1,0 +1,196 @@
+"""The domain model: plain dataclasses with their own rules and no I/O."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from bot.errors import CutoffPassed, InvalidTransition
+
+
+class OpinionState(StrEnum):
+    RECEIVED = "received"  # stored, not yet screened
+    SCREENED = "screened"  # the NLP screening has tagged it
+    PENDING_REVIEW = "pending_review"  # waiting for a Fatherland Front officer
+    APPROVED = "approved"  # on the agenda of its session
+    DIVERTED = "diverted"  # complaint / denunciation: to the citizen-reception process
+    REJECTED = "rejected"  # spam, abuse, off-topic (with a reason the resident receives)
+    MERGED = "merged"  # duplicate of another opinion; follows that opinion's answer
+    ASSIGNED = "assigned"  # a department must answer it
+    ANSWERED = "answered"  # the department has answered
+    DELIVERED = "delivered"  # the answer reached the resident
+    CLOSED = "closed"  # the resident is satisfied, or the follow-up is over
+    WITHDRAWN = "withdrawn"  # the resident took it back before the cut-off
+
+
+S = OpinionState
+
+# Every legal move. Officer overrides (re-opening a diverted or rejected item) are moves too,
+# so that nothing is dropped and every change is in the opinion's history.
+TRANSITIONS: dict[OpinionState, frozenset[OpinionState]] = {
+    S.RECEIVED: frozenset({S.SCREENED, S.WITHDRAWN}),
+    S.SCREENED: frozenset({S.PENDING_REVIEW, S.WITHDRAWN}),
+    S.PENDING_REVIEW: frozenset({S.APPROVED, S.DIVERTED, S.REJECTED, S.MERGED, S.WITHDRAWN}),
+    S.APPROVED: frozenset({S.ASSIGNED, S.PENDING_REVIEW}),
+    S.DIVERTED: frozenset({S.PENDING_REVIEW}),
+    S.REJECTED: frozenset({S.PENDING_REVIEW}),
+    S.MERGED: frozenset({S.PENDING_REVIEW, S.DELIVERED}),
+    S.ASSIGNED: frozenset({S.ANSWERED, S.ASSIGNED}),
+    S.ANSWERED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.CLOSED, S.PENDING_REVIEW}),
+    S.CLOSED: frozenset({S.PENDING_REVIEW}),
+    S.WITHDRAWN: frozenset(),
+}
+
+# States in which the resident may still edit or withdraw (before the cut-off).
+RESIDENT_EDITABLE = frozenset({S.RECEIVED, S.SCREENED, S.PENDING_REVIEW})
+
+
+def can_transition(current: OpinionState, target: OpinionState) -> bool:
+    return target in TRANSITIONS[current]
+
+
+class Organisation(StrEnum):
+    """Mass organisations a resident may say they belong to (optional)."""
+
+    CUU_CHIEN_BINH = "cuu_chien_binh"
+    PHU_NU = "phu_nu"
+    NONG_DAN = "nong_dan"
+    THANH_NIEN = "thanh_nien"
+    NGUOI_CAO_TUOI = "nguoi_cao_tuoi"
+    NONE = "none"
+
+
+ORGANISATION_NAMES: dict[Organisation, str] = {
+    Organisation.CUU_CHIEN_BINH: "Hội Cựu chiến binh",
+    Organisation.PHU_NU: "Hội Liên hiệp Phụ nữ",
+    Organisation.NONG_DAN: "Hội Nông dân",
+    Organisation.THANH_NIEN: "Đoàn Thanh niên",
+    Organisation.NGUOI_CAO_TUOI: "Hội Người cao tuổi",
+    Organisation.NONE: "Không tham gia tổ chức nào",
+}
+
+
+@dataclass(frozen=True)
+class Commune:
+    """A commune or ward this deployment serves (code from the official list)."""
+
+    code: int
+    name: str
+    province: str
+
+
+@dataclass(frozen=True)
+class Village:
+    """A village or residential group (thôn, xóm, tổ dân phố) of a commune."""
+
+    id: int
+    commune_code: int
+    name: str
+
+
+@dataclass
+class Resident:
+    id: int | None
+    commune_code: int
+    village_id: int | None
+    village_name: str
+    full_name: str
+    phone: str | None
+    organisation: Organisation
+    consent_at: datetime
+    created_at: datetime
+    erased_at: datetime | None = None
+
+    def erase(self, now: datetime) -> None:
+        """Personal data is wiped; the row stays so the opinions keep a (nameless) author."""
+        self.full_name = ""
+        self.phone = None
+        self.organisation = Organisation.NONE
+        self.village_id = None
+        self.village_name = ""
+        self.erased_at = now
+
+
+@dataclass
+class DialogueSession:
+    """One dialogue meeting (kỳ tiếp xúc, đối thoại) of a commune."""
+
+    id: int | None
+    commune_code: int
+    title: str
+    starts_at: datetime
+    place: str
+    chair: str
+    cutoff_at: datetime
+    fields: str = ""
+
+    def accepts_opinions(self, now: datetime) -> bool:
+        return now < self.cutoff_at
+
+
+@dataclass
+class Opinion:
+    id: int | None
+    ref_code: str
+    resident_id: int
+    commune_code: int
+    session_id: int | None
+    text: str
+    photo_ref: str | None
+    channel: str
+    state: OpinionState
+    created_at: datetime
+    updated_at: datetime
+    topic: str | None = None
+    kind: str | None = None
+    confidence: float | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def transition(self, target: OpinionState, now: datetime) -> OpinionState:
+        """Move to `target` or raise InvalidTransition; returns the state it left."""
+        if not can_transition(self.state, target):
+            raise InvalidTransition(self.state.value, target.value)
+        previous = self.state
+        self.state = target
+        self.updated_at = now
+        return previous
+
+    def check_resident_may_change(self, session: DialogueSession | None, now: datetime) -> None:
+        """A resident edits or withdraws only before the cut-off and before review ends."""
+        if self.state not in RESIDENT_EDITABLE:
+            raise InvalidTransition(self.state.value, "edit")
+        if session is not None and not session.accepts_opinions(now):
+            raise CutoffPassed(self.ref_code)
+
+    def revise(self, text: str, session: DialogueSession | None, now: datetime) -> str:
+        """Replace the text (the caller keeps the old one as a revision); returns the old text."""
+        self.check_resident_may_change(session, now)
+        old = self.text
+        self.text = text
+        self.updated_at = now
+        return old
+
+    def withdraw(self, session: DialogueSession | None, now: datetime) -> OpinionState:
+        self.check_resident_may_change(session, now)
+        return self.transition(OpinionState.WITHDRAWN, now)
+
+
+# Reference codes: short, unguessable, no look-alike characters (no 0/O, 1/I/L, U).
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_ref_code() -> str:
+    return "YK-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+
+
+def normalise_ref_code(text: str) -> str | None:
+    """Accept 'yk-abc234', 'YKABC234', ' YK ABC234 ' as the same code; None if not a code."""
+    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    if compact.startswith("YK"):
+        compact = compact[2:]
+    if len(compact) == 6 and all(ch in _CODE_ALPHABET for ch in compact):
+        return "YK-" + compact
+    return None

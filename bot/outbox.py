@@ -1,0 +1,129 @@
+"""Delivery of the persisted outbox: every outgoing message, sent once, in order per chat.
+
+A message is sent by whoever holds its lease. Replies are created leased to the process that
+handled the incoming message, which delivers them at once; the loop here picks up everything
+else: broadcasts, retries, and messages whose sender died (its lease expired). The outcome of
+each send is recorded the moment it is known, so after a crash only the sends that were in
+flight at that instant can go out a second time (the Bot API has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot.clock import Clock
+from bot.errors import PermanentSendError, TransientSendError
+from storage.repository import OutboxMessage, Store
+
+log = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    """One channel's way of delivering an outbox payload; returns the remote message id."""
+
+    async def deliver(self, chat_id: str, payload: dict[str, Any]) -> str | None: ...
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        transports: dict[str, Transport],
+        *,
+        lease: timedelta = timedelta(seconds=30),
+        batch: int = 200,
+        concurrency: int = 32,
+        poll_interval: float = 0.5,
+        max_attempts: int = 8,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.transports = transports
+        self.lease = lease
+        self.batch = batch
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.max_attempts = max_attempts
+        self._wake = asyncio.Event()
+
+    async def deliver(self, messages: Sequence[OutboxMessage]) -> None:
+        """Send messages this process holds the lease of, in order (one chat's replies)."""
+        for message in messages:
+            await self._send_one(message)
+
+    def wake(self) -> None:
+        """Something new is due: don't wait for the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver due messages until cancelled."""
+        while True:
+            try:
+                sent = await self.drain_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox loop failed; retrying")
+                sent = 0
+            if sent == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                except TimeoutError:
+                    pass
+
+    async def drain_once(self) -> int:
+        """Claim one batch of due messages and deliver it; returns how many were claimed."""
+        now = self.clock.now()
+        claimed = await self.store.outbox_claim(now, now + self.lease, self.batch)
+        if not claimed:
+            return 0
+        by_chat: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+        for message in claimed:
+            by_chat[(message.channel, message.chat_id)].append(message)
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def one_chat(messages: list[OutboxMessage]) -> None:
+            async with limit:
+                await self.deliver(messages)
+
+        await asyncio.gather(*(one_chat(msgs) for msgs in by_chat.values()))
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Deliver everything due now (for tests, the console and shutdown)."""
+        while await self.drain_once():
+            pass
+
+    async def _send_one(self, message: OutboxMessage) -> None:
+        transport = self.transports.get(message.channel)
+        if transport is None:
+            log.error("no transport for channel %s (outbox %d)", message.channel, message.id)
+            return
+        try:
+            remote_id = await transport.deliver(message.chat_id, message.payload)
+        except TransientSendError as err:
+            if message.attempts >= self.max_attempts:
+                await self.store.outbox_failed(message.id, f"gave up: {err}")
+                return
+            wait = err.retry_after if err.retry_after is not None else min(2**message.attempts, 300)
+            await self.store.outbox_retry(
+                message.id, str(err), self.clock.now() + timedelta(seconds=wait)
+            )
+            log.warning("outbox %d: retry in %.1fs (%s)", message.id, wait, err)
+        except PermanentSendError as err:
+            await self.store.outbox_failed(message.id, str(err))
+            log.warning("outbox %d: not deliverable (%s)", message.id, err)
+        except Exception as err:
+            log.exception("outbox %d: unexpected error while sending", message.id)
+            await self.store.outbox_retry(
+                message.id, repr(err), self.clock.now() + timedelta(seconds=30)
+            )
+        else:
+            await self.store.outbox_sent(message.id, remote_id, self.clock.now())

@@ -1,0 +1,234 @@
+"""Everything the bot says to residents, in Vietnamese, in one place.
+
+Texts use a small HTML subset (<b>, <i>, <code>) that Telegram renders and the other channels
+turn into plain text. Values that come from people are always passed through `esc`.
+"""
+
+from __future__ import annotations
+
+import html
+
+from bot.model import OpinionState
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+WELCOME = (
+    "Xin chào Ông/Bà! Đây là kênh tiếp nhận ý kiến, kiến nghị của Nhân dân gửi tới "
+    "<b>hội nghị tiếp xúc, đối thoại</b> giữa người đứng đầu cấp ủy, chính quyền xã/phường "
+    "với Nhân dân.\n\n"
+    "Qua kênh này, Ông/Bà có thể:\n"
+    "• gửi ý kiến, kiến nghị trước hạn chót của mỗi kỳ đối thoại;\n"
+    "• theo dõi tình trạng xử lý ý kiến của mình;\n"
+    "• nhận câu trả lời của cơ quan chuyên môn ngay trên điện thoại."
+)
+
+CONSENT = (
+    "<b>Thông báo về bảo vệ dữ liệu cá nhân</b>\n"
+    "Để tiếp nhận và trả lời ý kiến, hệ thống cần lưu họ tên, thôn/xóm/tổ dân phố, số điện "
+    "thoại (nếu Ông/Bà cung cấp) và nội dung ý kiến. Dữ liệu chỉ dùng cho việc tổ chức đối "
+    "thoại, do Ủy ban MTTQ và UBND xã/phường quản lý, không chia sẻ cho mục đích khác, theo "
+    "Luật Bảo vệ dữ liệu cá nhân năm 2025. Ông/Bà có thể xóa dữ liệu cá nhân bất cứ lúc nào "
+    "bằng lệnh /delete_me.\n\n"
+    "Ông/Bà có đồng ý để hệ thống lưu các thông tin trên không?"
+)
+CONSENT_YES = "Tôi đồng ý"
+CONSENT_NO = "Không đồng ý"
+CONSENT_DECLINED = (
+    "Hệ thống không lưu thông tin của Ông/Bà. Ông/Bà vẫn có thể gửi ý kiến trực tiếp qua "
+    "Ban Công tác Mặt trận thôn/xóm hoặc bộ phận tiếp dân của xã/phường. "
+    "Khi cần, Ông/Bà gõ /start để bắt đầu lại."
+)
+
+ASK_NAME = "Xin Ông/Bà cho biết <b>họ và tên</b> (ví dụ: Nguyễn Văn An)."
+NAME_EMPTY = "Họ và tên không được để trống. Xin Ông/Bà nhập lại họ và tên."
+NAME_INVALID = (
+    "Họ và tên chỉ gồm chữ cái và khoảng trắng, tối đa 80 ký tự. Xin Ông/Bà nhập lại "
+    "(ví dụ: Nguyễn Văn An)."
+)
+NAME_TOO_SHORT = "Xin Ông/Bà nhập đầy đủ cả họ và tên (ví dụ: Nguyễn Văn An)."
+
+ASK_COMMUNE = (
+    "Ông/Bà đang sinh sống tại <b>xã/phường</b> nào? Xin gõ tên xã/phường "
+    "(ví dụ: <i>Giao Minh</i>)."
+)
+COMMUNE_PICK = "Xin Ông/Bà chọn đúng xã/phường của mình:"
+COMMUNE_NOT_FOUND = (
+    "Không tìm thấy xã/phường «{query}» trong danh sách hệ thống đang phục vụ. Xin Ông/Bà gõ "
+    "lại tên xã/phường (không cần gõ chữ «xã», «phường»)."
+)
+COMMUNE_NONE_CONFIGURED = (
+    "Hệ thống chưa được cấu hình xã/phường nào để tiếp nhận ý kiến. Xin Ông/Bà vui lòng "
+    "quay lại sau hoặc liên hệ UBND xã/phường."
+)
+
+ASK_VILLAGE = "Ông/Bà thuộc <b>thôn/xóm/tổ dân phố</b> nào của {commune}?"
+ASK_VILLAGE_FREE = (
+    "Ông/Bà thuộc <b>thôn/xóm/tổ dân phố</b> nào của {commune}? Xin gõ tên (ví dụ: <i>Xóm 5</i>)."
+)
+VILLAGE_INVALID = "Tên thôn/xóm/tổ dân phố không hợp lệ. Xin Ông/Bà gõ lại (tối đa 60 ký tự)."
+
+ASK_PHONE = (
+    "Ông/Bà có muốn để lại <b>số điện thoại</b> để cán bộ liên hệ khi cần không? "
+    "Xin gõ số điện thoại, hoặc chọn «Bỏ qua»."
+)
+PHONE_INVALID = (
+    "Số điện thoại chưa đúng định dạng (ví dụ: 0912 345 678 hoặc +84 912 345 678). "
+    "Xin Ông/Bà gõ lại, hoặc chọn «Bỏ qua»."
+)
+SKIP = "Bỏ qua"
+
+ASK_ORGANISATION = "Ông/Bà có tham gia tổ chức, đoàn thể nào không? (không bắt buộc)"
+
+REGISTERED = (
+    "Cảm ơn Ông/Bà <b>{name}</b>, việc đăng ký đã hoàn tất.\n"
+    "Xã/phường: {commune}\nThôn/xóm/tổ dân phố: {village}\n\n"
+    "Để gửi ý kiến, Ông/Bà chỉ cần <b>gõ nội dung ý kiến</b> và gửi (có thể kèm ảnh)."
+)
+
+MENU_HINT = (
+    "Ông/Bà có thể:\n"
+    "• gõ nội dung ý kiến, kiến nghị và gửi (có thể kèm ảnh);\n"
+    "• /session: xem kỳ đối thoại sắp tới;\n"
+    "• /my: xem các ý kiến đã gửi và tình trạng xử lý;\n"
+    "• /help: hướng dẫn sử dụng."
+)
+MENU_SEND = "Gửi ý kiến"
+MENU_MY = "Ý kiến của tôi"
+MENU_SESSION = "Kỳ đối thoại tới"
+
+HELP = (
+    "<b>Hướng dẫn sử dụng</b>\n"
+    "• Gửi ý kiến: gõ nội dung và gửi; có thể gửi ảnh kèm chú thích.\n"
+    "• /session: thời gian, địa điểm, người chủ trì và hạn chót gửi ý kiến của kỳ đối thoại "
+    "sắp tới.\n"
+    "• /my: danh sách ý kiến đã gửi, tình trạng xử lý; sửa hoặc rút ý kiến trước hạn chót.\n"
+    "• /cancel: hủy thao tác đang làm.\n"
+    "• /delete_me: xóa dữ liệu cá nhân của Ông/Bà.\n\n"
+    "Lưu ý: các nội dung <b>khiếu nại, tố cáo</b> không đưa ra tại hội nghị đối thoại mà được "
+    "giải quyết theo quy trình tiếp công dân của xã/phường."
+)
+
+ASK_OPINION = "Xin Ông/Bà gõ nội dung ý kiến, kiến nghị và gửi (có thể kèm ảnh)."
+OPINION_EMPTY = "Tin nhắn không có nội dung. Xin Ông/Bà gõ nội dung ý kiến, kiến nghị."
+OPINION_TOO_LONG = (
+    "Ý kiến dài quá {limit} ký tự nên chưa được ghi nhận thành ý kiến (tin nhắn vẫn được lưu). "
+    "Xin Ông/Bà rút gọn hoặc chia thành nhiều ý kiến ngắn hơn."
+)
+OPINION_TOO_SHORT = (
+    "Nội dung quá ngắn để ghi nhận thành một ý kiến. Xin Ông/Bà viết rõ vấn đề, địa điểm và "
+    "đề nghị (ví dụ: <i>Đề nghị sửa đoạn đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún</i>)."
+)
+OPINION_RECEIVED = (
+    "Đã tiếp nhận ý kiến của Ông/Bà. Mã ý kiến: <code>{code}</code>\n"
+    "«{preview}»\n\n{where}\n"
+    "Ông/Bà có thể sửa hoặc rút ý kiến trước hạn chót."
+)
+OPINION_FOR_SESSION = (
+    "Ý kiến được chuyển tới kỳ đối thoại ngày <b>{date}</b> (hạn chót gửi ý kiến: {cutoff})."
+)
+OPINION_NO_SESSION = (
+    "Hiện chưa có kỳ đối thoại nào đang nhận ý kiến; ý kiến được lưu và chuyển tới kỳ "
+    "đối thoại tiếp theo của {commune}."
+)
+PHOTO_NEEDS_CAPTION = (
+    "Hệ thống đã nhận ảnh. Xin Ông/Bà gõ thêm nội dung mô tả vấn đề để ghi nhận ý kiến kèm ảnh này."
+)
+EDIT = "Sửa"
+WITHDRAW = "Rút ý kiến"
+
+UNSUPPORTED = (
+    "Hệ thống chỉ nhận tin nhắn chữ hoặc ảnh (kèm chú thích). Xin Ông/Bà gõ nội dung ý kiến."
+)
+UNKNOWN_COMMAND = "Lệnh «{command}» không có trong hệ thống. Gõ /help để xem các lệnh."
+FLOOD = (
+    "Ông/Bà đang gửi tin nhắn quá nhanh. Hệ thống vẫn lưu đầy đủ các tin nhắn đã gửi; "
+    "xin đợi ít phút rồi gõ /my để xem lại."
+)
+STALE_CHOICE = (
+    "Lựa chọn này đã hết hiệu lực. Xin Ông/Bà làm theo hướng dẫn trong tin nhắn mới nhất."
+)
+FINISH_REGISTRATION_FIRST = (
+    "Xin Ông/Bà hoàn tất đăng ký trước (hoặc gõ /cancel để hủy, /start để bắt đầu lại)."
+)
+NOT_REGISTERED = "Ông/Bà chưa đăng ký. Gõ /start để bắt đầu."
+CANCELLED = "Đã hủy thao tác."
+INTERNAL_ERROR = (
+    "Xin lỗi Ông/Bà, hệ thống gặp sự cố khi xử lý tin nhắn này. Tin nhắn đã được lưu lại để "
+    "cán bộ kiểm tra. Xin Ông/Bà thử lại sau ít phút."
+)
+NOTHING_TO_CANCEL = "Không có thao tác nào đang thực hiện."
+REGISTRATION_CANCELLED = "Đã hủy đăng ký. Khi cần, Ông/Bà gõ /start để bắt đầu lại."
+WELCOME_BACK = "Chào mừng Ông/Bà <b>{name}</b> quay lại."
+
+SESSION_INFO = (
+    "<b>{title}</b>\n"
+    "• Thời gian: {when}\n"
+    "• Địa điểm: {place}\n"
+    "• Chủ trì: {chair}\n"
+    "• Hạn chót gửi ý kiến: <b>{cutoff}</b>{fields}"
+)
+SESSION_FIELDS = "\n• Nội dung trọng tâm: {fields}"
+SESSION_CLOSED_NOTE = "\n\nĐã hết hạn gửi ý kiến cho kỳ này; ý kiến mới được chuyển tới kỳ sau."
+NO_SESSION = (
+    "{commune} chưa có lịch kỳ đối thoại sắp tới. Ông/Bà vẫn có thể gửi ý kiến; ý kiến được "
+    "chuyển tới kỳ đối thoại tiếp theo."
+)
+
+MY_HEADER = "<b>Ý kiến của Ông/Bà</b> ({count}):"
+MY_EMPTY = "Ông/Bà chưa gửi ý kiến nào. Gõ nội dung ý kiến và gửi để bắt đầu."
+MY_ITEM = "\n\n<code>{code}</code> · {date} · <b>{state}</b>\n{preview}"
+MY_MORE = "\n\n(Hiển thị {shown} ý kiến gần nhất.)"
+NOT_YOUR_OPINION = "Không tìm thấy ý kiến {code} trong các ý kiến của Ông/Bà."
+ASK_EDIT = "Xin gõ nội dung mới cho ý kiến <code>{code}</code> (nội dung cũ vẫn được lưu lại):"
+EDITED = "Đã cập nhật ý kiến <code>{code}</code>."
+CONFIRM_WITHDRAW = "Ông/Bà có chắc muốn rút ý kiến <code>{code}</code>?\n«{preview}»"
+WITHDRAW_YES = "Rút ý kiến"
+KEEP = "Giữ lại"
+WITHDRAWN = "Đã rút ý kiến <code>{code}</code>. Ý kiến sẽ không được đưa ra hội nghị."
+KEPT = "Ý kiến <code>{code}</code> được giữ nguyên."
+CUTOFF_PASSED = (
+    "Đã hết hạn chót gửi ý kiến của kỳ đối thoại nên không thể sửa hoặc rút ý kiến "
+    "<code>{code}</code>."
+)
+NOT_EDITABLE = (
+    "Ý kiến <code>{code}</code> đang ở tình trạng «{state}» nên không thể sửa hoặc rút nữa."
+)
+
+CONFIRM_DELETE = (
+    "Ông/Bà có chắc muốn <b>xóa dữ liệu cá nhân</b> (họ tên, số điện thoại, thôn/xóm, "
+    "tổ chức)? Các ý kiến đã gửi vẫn được giữ lại nhưng không còn gắn với tên Ông/Bà, và "
+    "Ông/Bà sẽ không nhận được câu trả lời qua kênh này nữa."
+)
+DELETE_YES = "Xóa dữ liệu của tôi"
+DELETED = (
+    "Đã xóa dữ liệu cá nhân của Ông/Bà. Cảm ơn Ông/Bà đã tham gia. Khi cần, gõ /start để "
+    "đăng ký lại."
+)
+DELETE_KEPT = "Dữ liệu của Ông/Bà được giữ nguyên."
+
+STATE_NAMES: dict[OpinionState, str] = {
+    OpinionState.RECEIVED: "Đã tiếp nhận",
+    OpinionState.SCREENED: "Đã phân loại",
+    OpinionState.PENDING_REVIEW: "Chờ Mặt trận xem xét",
+    OpinionState.APPROVED: "Đưa vào chương trình đối thoại",
+    OpinionState.DIVERTED: "Chuyển quy trình tiếp công dân",
+    OpinionState.REJECTED: "Không đưa ra hội nghị",
+    OpinionState.MERGED: "Gộp với ý kiến cùng nội dung",
+    OpinionState.ASSIGNED: "Đã giao cơ quan chuyên môn",
+    OpinionState.ANSWERED: "Đã có câu trả lời",
+    OpinionState.DELIVERED: "Đã gửi câu trả lời",
+    OpinionState.CLOSED: "Đã kết thúc",
+    OpinionState.WITHDRAWN: "Đã rút",
+}
+
+COMMANDS: dict[str, str] = {
+    "start": "Bắt đầu / đăng ký",
+    "session": "Kỳ đối thoại sắp tới",
+    "my": "Ý kiến của tôi",
+    "help": "Hướng dẫn sử dụng",
+    "cancel": "Hủy thao tác đang làm",
+    "delete_me": "Xóa dữ liệu cá nhân",
+}

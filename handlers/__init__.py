@@ -1,0 +1,1 @@
+"""Channel adapters: each turns a messenger's updates into core `Inbound`s and renders replies."""

@@ -1,0 +1,97 @@
+"""The console channel: the resident conversation in a terminal, for trying the bot locally.
+
+The same core as Telegram: lines are stored in the inbox, handled by the conversation
+engine, and the replies go through the outbox. Choices are shown numbered ("Gõ 1 ...").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+import sys
+import uuid
+from typing import Any, TextIO
+
+from bot.clock import Clock
+from bot.conversation import Conversation
+from bot.messages import Inbound, InboundKind
+from bot.outbox import OutboxSender
+from storage.repository import NewInbound, Store
+
+CHANNEL = "console"
+_TAGS = re.compile(r"</?(b|i|code|u|s)>")
+
+
+def to_plain(text: str) -> str:
+    """Our HTML subset as plain text (for channels that cannot show formatting)."""
+    return html.unescape(_TAGS.sub("", text))
+
+
+def numbered(payload: dict[str, Any]) -> str:
+    """A reply with its choices as a numbered list: the fallback where there are no buttons."""
+    text = to_plain(payload.get("text", ""))
+    choices = payload.get("choices") or []
+    if choices:
+        lines = [f"  {i}. {label}" for i, (label, _) in enumerate(choices, start=1)]
+        text += "\n" + "\n".join(lines) + "\n(Gõ số để chọn.)"
+    return text
+
+
+class ConsoleTransport:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    async def deliver(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+        self.out.write("\nBot: " + numbered(payload).replace("\n", "\n     ") + "\n")
+        self.out.flush()
+        return None
+
+
+def parse_line(line: str, user: str, key: str, clock: Clock) -> Inbound:
+    text = line.rstrip("\n")
+    base = {
+        "channel": CHANNEL,
+        "event_key": key,
+        "user_key": user,
+        "chat_id": user,
+        "received_at": clock.now(),
+    }
+    if text.startswith("/"):
+        head, _, args = text[1:].partition(" ")
+        return Inbound(kind=InboundKind.COMMAND, command=head.lower(), text=args, **base)
+    return Inbound(kind=InboundKind.TEXT, text=text, **base)
+
+
+async def chat(
+    store: Store,
+    conversation: Conversation,
+    sender: OutboxSender,
+    clock: Clock,
+    user: str = "local",
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+) -> None:
+    """Read lines until end of input; each line is one message from `user`."""
+    sender.transports[CHANNEL] = ConsoleTransport(stdout)
+    run = uuid.uuid4().hex[:8]
+    stdout.write("Đối thoại — kênh thử nghiệm trên máy (gõ /start để bắt đầu, Ctrl-D để thoát)\n")
+    stdout.flush()
+    loop = asyncio.get_running_loop()
+    number = 0
+    while True:
+        stdout.write("\nBạn: ")
+        stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            stdout.write("\n")
+            break
+        number += 1
+        key = f"{run}-{number}"
+        await store.inbox_store(
+            [NewInbound(CHANNEL, key, user, json.dumps({"text": line}, ensure_ascii=False))],
+            clock.now(),
+        )
+        outgoing = await conversation.handle(parse_line(line, user, key, clock))
+        await sender.deliver(outgoing)

@@ -1,0 +1,259 @@
+"""Wiring of the Telegram channel: PTB application, durable polling, webhook server.
+
+PTB's own Updater confirms updates to Telegram (the next getUpdates offset) before they are
+handled, so a crash could lose them. Here an update is first stored in the inbox, and only
+then confirmed: by the next getUpdates call (polling) or by the HTTP 200 (webhook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    Application,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot import texts
+from bot.clock import Clock
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.outbox import OutboxSender
+from handlers.telegram import handlers
+from handlers.telegram.convert import CHANNEL, TelegramTransport
+from handlers.telegram.request import AiohttpRequest
+from storage.repository import NewInbound, Store
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+WEBHOOK_PATH = "/telegram"
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; one chat's updates run in order."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Coroutine[Any, Any, Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(chat.id, (asyncio.Lock(), 0))
+        self._locks[chat.id] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[chat.id]
+            if users <= 1:
+                del self._locks[chat.id]
+            else:
+                self._locks[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def _request(settings: Settings, pool: int) -> AiohttpRequest | HTTPXRequest:
+    if settings.telegram_transport == "httpx":
+        return HTTPXRequest(connection_pool_size=pool)
+    return AiohttpRequest(connection_pool_size=pool)
+
+
+def build_application(settings: Settings) -> Application:
+    assert settings.telegram_token
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .request(_request(settings, 128))
+        .get_updates_request(_request(settings, 2))
+        .updater(None)
+        .concurrent_updates(PerChatProcessor(256))
+    )
+    if settings.telegram_api_url:
+        base = settings.telegram_api_url.rstrip("/")
+        builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+    app = builder.build()
+    app.add_handler(CallbackQueryHandler(handlers.on_callback))
+    app.add_handler(MessageHandler(filters.ALL, handlers.on_message))
+    app.add_handler(TypeHandler(Update, handlers.on_other))
+    app.add_error_handler(handlers.on_error)
+    return app
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        conversation: Conversation,
+        sender: OutboxSender,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.conversation = conversation
+        self.sender = sender
+        self.clock = clock
+        self.app = build_application(settings)
+        self.app.bot_data["channel"] = self
+        self.transport = TelegramTransport(self.app.bot)
+        sender.transports[CHANNEL] = self.transport
+        self._tasks: list[asyncio.Task[None]] = []
+        self._webhook_runner: web.AppRunner | None = None
+        self.webhook_port: int | None = None
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await self.app.start()
+        await self._set_commands()
+        await self.recover()
+        if self.settings.telegram_mode == "webhook":
+            await self._start_webhook()
+        else:
+            await self.app.bot.delete_webhook()
+            self._tasks.append(asyncio.create_task(self._poll(), name="telegram-poll"))
+        log.info(
+            "Telegram channel started (%s) as @%s",
+            self.settings.telegram_mode,
+            self.app.bot.username,
+        )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._webhook_runner is not None:
+            await self._webhook_runner.cleanup()
+            self._webhook_runner = None
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def _set_commands(self) -> None:
+        commands = [BotCommand(name, text) for name, text in texts.COMMANDS.items()]
+        try:
+            await self.app.bot.set_my_commands(commands)
+        except NetworkError as err:  # cosmetic: the menu of commands in Telegram's UI
+            log.warning("could not set the command menu: %s", err)
+
+    async def recover(self) -> None:
+        """Queue what was stored but not handled before the last stop (or crash)."""
+        pending = await self.store.inbox_unhandled(CHANNEL, limit=100_000)
+        for event in pending:
+            update = Update.de_json(json.loads(event.payload), self.app.bot)
+            if update is not None:
+                await self.app.update_queue.put(update)
+        if pending:
+            log.info("re-queued %d stored updates not handled before the last stop", len(pending))
+
+    async def accept(self, updates: Sequence[Update], raw: Sequence[str] | None = None) -> int:
+        """Store updates (idempotently), then queue the ones not seen before."""
+        events = [
+            NewInbound(
+                CHANNEL,
+                str(u.update_id),
+                str(u.effective_user.id) if u.effective_user else None,
+                raw[i] if raw is not None else u.to_json(),
+            )
+            for i, u in enumerate(updates)
+        ]
+        fresh = await self.store.inbox_store(events, self.clock.now())
+        queued = 0
+        for update, is_new in zip(updates, fresh, strict=True):
+            if is_new:
+                await self.app.update_queue.put(update)
+                queued += 1
+        return queued
+
+    async def _poll(self) -> None:
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=offset,
+                    timeout=self.settings.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            except TimedOut:
+                continue
+            except InvalidToken:
+                log.critical("Telegram rejected the bot token; polling stops")
+                raise
+            except RetryAfter as err:
+                await asyncio.sleep(_seconds(err.retry_after))
+                continue
+            except NetworkError as err:
+                log.warning("getUpdates failed (%s); retrying in %.0fs", err, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 1.0
+            if updates:
+                await self.accept(updates)
+                # Only now, with the batch stored, does the next call confirm it to Telegram.
+                offset = updates[-1].update_id + 1
+
+    async def _start_webhook(self) -> None:
+        assert self.settings.webhook_url and self.settings.webhook_secret
+        app = web.Application(client_max_size=1 << 20)
+        app.router.add_post(WEBHOOK_PATH, self._on_webhook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.webhook_listen, self.settings.webhook_port)
+        await site.start()
+        self._webhook_runner = runner
+        sockets = site._server.sockets if site._server else []  # the real port when 0 was asked
+        self.webhook_port = sockets[0].getsockname()[1] if sockets else self.settings.webhook_port
+        await self.app.bot.set_webhook(
+            url=self.settings.webhook_url,
+            secret_token=self.settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        secret = self.settings.webhook_secret or ""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("webhook call with a wrong secret from %s", request.remote)
+            return web.Response(status=403)
+        body = await request.text()
+        try:
+            update = Update.de_json(json.loads(body), self.app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        await self.accept([update], [body])  # stored before Telegram gets its 200
+        return web.Response(status=200)
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""Telegram updates in, core `Inbound`s out; outbox payloads in, Bot API calls out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.errors import PermanentSendError, TransientSendError
+from bot.messages import Inbound, InboundKind
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def to_inbound(update: Update, now: datetime) -> Inbound:
+    """Parse an update into what the core understands; anything else becomes IGNORED."""
+    user = update.effective_user
+    chat = update.effective_chat
+    base = {
+        "channel": CHANNEL,
+        "event_key": str(update.update_id),
+        "user_key": str(user.id) if user else "",
+        "chat_id": str(chat.id) if chat else "",
+        "received_at": now,
+    }
+    if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+        return Inbound(kind=InboundKind.IGNORED, **base)
+    if update.callback_query is not None:
+        return Inbound(kind=InboundKind.CHOICE, choice=update.callback_query.data or "", **base)
+    message = update.message
+    if message is None:  # edited messages, reactions, member updates: nothing to answer
+        return Inbound(kind=InboundKind.IGNORED, **base)
+    if message.photo:
+        return Inbound(
+            kind=InboundKind.PHOTO,
+            text=message.caption or "",
+            photo_ref=f"telegram:{message.photo[-1].file_id}",
+            **base,
+        )
+    if message.text is not None:
+        text = message.text
+        if text.startswith("/"):
+            head, _, args = text[1:].partition(" ")
+            name = head.split("@", 1)[0].lower()
+            return Inbound(kind=InboundKind.COMMAND, command=name, text=args, **base)
+        return Inbound(kind=InboundKind.TEXT, text=text, **base)
+    return Inbound(kind=InboundKind.UNSUPPORTED, **base)
+
+
+def keyboard(choices: list[list[str]]) -> InlineKeyboardMarkup | None:
+    if not choices:
+        return None
+    buttons = [InlineKeyboardButton(label, callback_data=value) for label, value in choices]
+    per_row = 2 if all(len(label) <= 18 for label, _ in choices) else 1
+    rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    return InlineKeyboardMarkup(rows)
+
+
+class TelegramTransport:
+    """Delivers outbox payloads with PTB; maps Telegram errors to retry or give up."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def deliver(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+        try:
+            message = await self.bot.send_message(
+                chat_id=int(chat_id),
+                text=payload["text"][:MAX_TEXT],
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(payload.get("choices") or []),
+                link_preview_options=_NO_PREVIEW,
+            )
+        except RetryAfter as err:
+            wait = err.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise TransientSendError(str(err), retry_after=seconds) from err
+        except (Forbidden, BadRequest) as err:
+            raise PermanentSendError(f"{type(err).__name__}: {err}") from err
+        except NetworkError as err:  # includes TimedOut
+            raise TransientSendError(f"{type(err).__name__}: {err}") from err
+        except TelegramError as err:
+            raise TransientSendError(f"{type(err).__name__}: {err}") from err
+        return str(message.message_id)

@@ -1,0 +1,57 @@
+"""The PTB handler functions: parse the update, call the core once, deliver the replies."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from handlers.telegram.convert import to_inbound
+
+if TYPE_CHECKING:
+    from handlers.telegram.channel import TelegramChannel
+
+log = logging.getLogger(__name__)
+
+
+def _channel(context: ContextTypes.DEFAULT_TYPE) -> TelegramChannel:
+    return context.application.bot_data["channel"]
+
+
+async def _process(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    channel = _channel(context)
+    inbound = to_inbound(update, channel.clock.now())
+    outgoing = await channel.conversation.handle(inbound)
+    await channel.sender.deliver(outgoing)
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text, photos, commands, stickers and the rest of what a resident sends."""
+    await _process(update, context)
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press: handle it, then stop the button's spinner and show what was chosen."""
+    query = update.callback_query
+    assert query is not None
+    await _process(update, context)
+    try:
+        await query.answer()
+        # Answers to a step (consent, commune, village...) are one-off: remove their buttons.
+        one_off = not (query.data or "").startswith(("menu:", "edit:", "withdraw:"))
+        if one_off and query.message is not None:
+            await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as err:  # cosmetic only: the choice itself is already handled
+        log.debug("could not acknowledge callback %s: %s", query.id, err)
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every other update is marked handled, so it is not replayed after a restart."""
+    await _process(update, context)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("error while handling an update", exc_info=context.error)
