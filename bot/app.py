@@ -41,8 +41,9 @@ async def runtime(
     await store.open()
     try:
         flood = FloodGuard(settings.flood_limit, timedelta(seconds=settings.flood_window))
-        conversation = Conversation(store, clock, screener or ManualScreener(), flood)
-        sender = OutboxSender(store, clock, {})
+        lease = timedelta(seconds=settings.outbox_lease)
+        conversation = Conversation(store, clock, screener or ManualScreener(), flood, lease)
+        sender = OutboxSender(store, clock, {}, lease=lease)
         yield Runtime(settings, store, clock, conversation, sender)
     finally:
         await store.close()

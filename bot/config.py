@@ -25,12 +25,13 @@ VARIABLES: list[tuple[str, str, str]] = [
     ("WEBHOOK_URL", "", "Public HTTPS address Telegram posts updates to (webhook mode)."),
     ("WEBHOOK_SECRET", "", "Secret Telegram sends back in a header (16-256 of A-Z a-z 0-9 _ -)."),
     ("WEBHOOK_LISTEN", "127.0.0.1", "Address the webhook server binds to."),
-    ("WEBHOOK_PORT", "8443", "Port the webhook server listens on."),
+    ("WEBHOOK_PORT", "8443", "Port the webhook server listens on (0: any free port)."),
     ("TELEGRAM_API_URL", "", "Bot API base URL (a local Bot API server); empty for Telegram's."),
     ("TELEGRAM_TRANSPORT", "aiohttp", "HTTP client for the Bot API: `aiohttp` (fast) or `httpx`."),
     ("POLL_TIMEOUT", "30", "Long-polling timeout in seconds."),
     ("FLOOD_LIMIT", "10", "Messages one person may send per flood window before answers pause."),
     ("FLOOD_WINDOW", "10", "Flood window in seconds."),
+    ("OUTBOX_LEASE", "30", "Seconds a process owns a message it is sending; then others retry."),
     ("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 ]
 
@@ -49,6 +50,7 @@ class Settings:
     poll_timeout: int
     flood_limit: int
     flood_window: float
+    outbox_lease: float
     log_level: str
 
     @classmethod
@@ -126,12 +128,13 @@ class Settings:
             webhook_url=webhook_url,
             webhook_secret=secret,
             webhook_listen=get("WEBHOOK_LISTEN"),
-            webhook_port=integer("WEBHOOK_PORT", 1, 65535),
+            webhook_port=integer("WEBHOOK_PORT", 0, 65535),
             telegram_api_url=api_url,
             telegram_transport=transport,
             poll_timeout=integer("POLL_TIMEOUT", 0, 50),
             flood_limit=integer("FLOOD_LIMIT", 1, 1000),
             flood_window=float(integer("FLOOD_WINDOW", 1, 3600)),
+            outbox_lease=float(integer("OUTBOX_LEASE", 1, 3600)),
             log_level=level,
         )
         if problems:

@@ -63,7 +63,6 @@ COMMAND_ALIASES = {
 MAX_VILLAGE_BUTTONS = 24
 MY_LIMIT = 10
 MY_BUTTONS = 5
-REPLY_LEASE = timedelta(seconds=30)
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
@@ -102,8 +101,10 @@ class Conversation:
         clock: Clock,
         screener: Screener,
         flood: FloodGuard | None = None,
+        reply_lease: timedelta = timedelta(seconds=30),
     ) -> None:
         self.store = store
+        self.reply_lease = reply_lease
         self.clock = clock
         self.screener = screener
         self.flood = flood or FloodGuard()
@@ -174,7 +175,7 @@ class Conversation:
                     payload,
                     now,
                     source_event=inbound.event_key,
-                    lease_until=now + REPLY_LEASE,
+                    lease_until=now + self.reply_lease,
                 )
                 outgoing.append(
                     OutboxMessage(

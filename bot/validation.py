@@ -8,7 +8,7 @@ from bot import texts
 from bot.errors import ValidationError
 from nlp.normalize import clean_text
 
-MAX_OPINION_CHARS = 4000
+MAX_OPINION_CHARS = 4096  # Telegram's own limit: whatever it delivers fits
 MIN_OPINION_WORDS = 3
 MAX_NAME_CHARS = 80
 

@@ -245,10 +245,11 @@ class TelegramChannel:
             return web.Response(status=403)
         body = await request.text()
         try:
-            update = Update.de_json(json.loads(body), self.app.bot)
+            data = json.loads(body)
+            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+                return web.Response(status=400)  # the update id is our idempotency key
+            update = Update.de_json(data, self.app.bot)
         except (ValueError, TypeError, KeyError):
-            return web.Response(status=400)
-        if update is None:
             return web.Response(status=400)
         await self.accept([update], [body])  # stored before Telegram gets its 200
         return web.Response(status=200)

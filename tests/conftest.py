@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from tests.fakes.telegram_server import FakeTelegram
+from tests.harness import START, RunningBot, make_settings, seed, start_bot
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "doithoai.sqlite3"
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram, clock: ManualClock, db: Path) -> AsyncIterator[RunningBot]:
+    running = await start_bot(make_settings(db, tg), tg, clock)
+    await seed(running.rt)
+    yield running
+    await running.stop()

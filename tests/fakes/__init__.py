@@ -1,0 +1,1 @@
+"""Fakes of the far side of network boundaries (never of our own code)."""

@@ -1,0 +1,164 @@
+"""Starting the real bot against the fake Bot API, and a resident who talks to it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot import services
+from bot.app import Runtime, runtime
+from bot.clock import VN_TZ, ManualClock
+from bot.config import Settings
+from bot.model import DialogueSession
+from handlers.telegram.channel import TelegramChannel
+from tests.fakes.telegram_server import FakeTelegram, Sent
+
+COMMUNE = 14161  # Xã Giao Minh
+OTHER_COMMUNE = 14179  # Xã Giao Hưng, a neighbour: for multi-commune deployments
+START = datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ)
+SESSION_DAY = START.date() + timedelta(days=14)
+SESSION_START = datetime.combine(SESSION_DAY, time(8, 0), tzinfo=VN_TZ)
+SESSION_CUTOFF = datetime.combine(SESSION_DAY - timedelta(days=2), time(11, 0), tzinfo=VN_TZ)
+WEBHOOK_SECRET = "test-secret-0123456789abcdef"
+
+
+def make_settings(db: Path, tg: FakeTelegram, **overrides: str) -> Settings:
+    env = {
+        "DOITHOAI_TELEGRAM_TOKEN": tg.token,
+        "DOITHOAI_DATABASE": str(db),
+        "DOITHOAI_TELEGRAM_API_URL": tg.base_url,
+        "DOITHOAI_POLL_TIMEOUT": "1",
+        "DOITHOAI_LOG_LEVEL": "WARNING",
+    }
+    env.update({f"DOITHOAI_{k.upper()}": v for k, v in overrides.items()})
+    return Settings.parse(env)
+
+
+async def seed(rt: Runtime, communes: tuple[int, ...] = (COMMUNE,)) -> None:
+    now = rt.clock.now()
+    async with rt.store.transaction() as tx:
+        for code in communes:
+            await services.add_commune(tx, code, ["Xóm 1", "Xóm 2", "Xóm 3"], now)
+        await services.plan_session(
+            tx,
+            DialogueSession(
+                id=None,
+                commune_code=COMMUNE,
+                title="Hội nghị đối thoại với Nhân dân cuối năm 2026",
+                starts_at=SESSION_START,
+                place="Hội trường UBND xã <Giao Minh>",
+                chair="Đồng chí Chủ tịch UBND xã",
+                cutoff_at=SESSION_CUTOFF,
+                fields="Đất đai & môi trường",
+            ),
+            now,
+        )
+
+
+@dataclass
+class RunningBot:
+    rt: Runtime
+    channel: TelegramChannel
+    tg: FakeTelegram
+    clock: ManualClock
+    _stack: contextlib.AsyncExitStack
+    _outbox: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        self._outbox.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._outbox
+        await self.channel.stop()
+        await self._stack.aclose()
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every stored update is handled and every reply is sent."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            pending = await self.rt.store.inbox_unhandled("telegram")
+            counts = await self.rt.store.outbox_status_counts()
+            busy = counts.get("pending", 0) + counts.get("sending", 0)
+            unconfirmed = [u for u in self.tg.updates if u["update_id"] >= self.tg.confirmed_below]
+            webhook = bool(self.tg.webhook.get("url"))
+            if not pending and not busy and (webhook or not unconfirmed):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"not settled: inbox {len(pending)}, outbox {counts}")
+            await asyncio.sleep(0.02)
+
+    async def fetch(self, sql: str, *params: Any) -> list[Any]:
+        async with self.rt.store.transaction() as tx:
+            rows = await tx.conn.execute_fetchall(sql, params)  # type: ignore[attr-defined]
+            return [tuple(row) for row in rows]
+
+
+async def start_bot(settings: Settings, tg: FakeTelegram, clock: ManualClock) -> RunningBot:
+    stack = contextlib.AsyncExitStack()
+    rt = await stack.enter_async_context(runtime(settings, clock))
+    channel = TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
+    await channel.start()
+    outbox = asyncio.create_task(rt.sender.run())
+    return RunningBot(rt, channel, tg, clock, stack, outbox)
+
+
+class Person:
+    """A resident with a Telegram account, talking to the bot through the fake server."""
+
+    def __init__(
+        self, tg: FakeTelegram, user_id: int, clock: ManualClock, webhook: bool = False
+    ) -> None:
+        self.tg = tg
+        self.id = user_id
+        self.clock = clock
+        self.webhook = webhook
+
+    @property
+    def inbox(self) -> list[Sent]:
+        return self.tg.sent_to(self.id)
+
+    async def deliver(self, update: dict[str, Any]) -> int:
+        self.clock.advance(seconds=3)  # people type at human speed (and below the flood limit)
+        if self.webhook:
+            status = await self.tg.post_webhook(update)
+            assert status == 200, status
+            return int(update.get("update_id", 0))
+        (update_id,) = await self.tg.push(update)
+        return update_id
+
+    async def send_update(self, update: dict[str, Any], expect: int = 1) -> list[Sent]:
+        before = len(self.inbox)
+        await self.deliver(update)
+        return (await self.tg.wait_sent(self.id, before + expect))[before:]
+
+    async def send(self, text: str, expect: int = 1) -> list[Sent]:
+        return await self.send_update(self.tg.text_update(self.id, text), expect)
+
+    async def press(self, label: str, expect: int = 1) -> list[Sent]:
+        """Press the button with this label (or callback data) on the latest message with it."""
+        for message in reversed(self.inbox):
+            for text, data in message.buttons:
+                if label in (text, data):
+                    update = self.tg.callback_update(self.id, data, message)
+                    return await self.send_update(update, expect)
+        raise AssertionError(f"no button {label!r} in {[m.buttons for m in self.inbox[-3:]]}")
+
+    async def register(
+        self,
+        name: str = "Nguyễn Văn An",
+        village: str = "Xóm 2",
+        phone: str | None = "0912 345 678",
+        organisation: str = "Hội Nông dân",
+    ) -> list[Sent]:
+        await self.send("/start", expect=2)
+        await self.press("Tôi đồng ý")
+        await self.send(name)
+        await self.press(village)
+        if phone is None:
+            await self.press("Bỏ qua")
+        else:
+            await self.send(phone)
+        return await self.press(organisation, expect=2)
