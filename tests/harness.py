@@ -79,11 +79,13 @@ class RunningBot:
         """Wait until every stored update is handled and every reply is sent."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
+            # Read in the order the bot writes: confirmed to Telegram only once stored; marked
+            # handled together with its replies; replies leave 'sending' once delivered.
+            unconfirmed = [u for u in self.tg.updates if u["update_id"] >= self.tg.confirmed_below]
+            webhook = bool(self.tg.webhook.get("url"))
             pending = await self.rt.store.inbox_unhandled("telegram")
             counts = await self.rt.store.outbox_status_counts()
             busy = counts.get("pending", 0) + counts.get("sending", 0)
-            unconfirmed = [u for u in self.tg.updates if u["update_id"] >= self.tg.confirmed_below]
-            webhook = bool(self.tg.webhook.get("url"))
             if not pending and not busy and (webhook or not unconfirmed):
                 return
             if asyncio.get_running_loop().time() > deadline:

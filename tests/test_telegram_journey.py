@@ -174,7 +174,7 @@ async def test_delete_me_erases_personal_data_and_keeps_opinions(bot: RunningBot
     sent = await bot.fetch("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%Lê Thị Hoa%'")
     assert sent == [(0,)]
     # Starting again is a fresh registration.
-    welcome, consent = await alice.send("/start", expect=2)
+    _, consent = await alice.send("/start", expect=2)
     assert "Tôi đồng ý" in [label for label, _ in consent.buttons]
 
 

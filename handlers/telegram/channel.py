@@ -179,7 +179,7 @@ class TelegramChannel:
                 CHANNEL,
                 str(u.update_id),
                 str(u.effective_user.id) if u.effective_user else None,
-                raw[i] if raw is not None else u.to_json(),
+                raw[i] if raw is not None else json.dumps(u.to_dict(), ensure_ascii=False),
             )
             for i, u in enumerate(updates)
         ]

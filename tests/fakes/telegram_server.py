@@ -302,9 +302,8 @@ class FakeTelegram:
         return web.Response(body=b"\xff\xd8\xff fake jpeg")
 
     async def _api_getMe(self, params: dict[str, Any]) -> web.Response:
-        return _ok({"id": BOT_ID, "is_bot": True, "first_name": "Đối thoại",
-                    "username": BOT_USERNAME, "can_join_groups": True,
-                    "can_read_all_group_messages": False, "supports_inline_queries": False})  # fmt: skip
+        me = {"id": BOT_ID, "is_bot": True, "first_name": "Đối thoại", "username": BOT_USERNAME}
+        return _ok(me | {"can_join_groups": True, "can_read_all_group_messages": False})
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> web.Response:
         if self.webhook.get("url"):
