@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
@@ -53,9 +53,18 @@ class OutboxSender:
         self._wake = asyncio.Event()
 
     async def deliver(self, messages: Sequence[OutboxMessage]) -> None:
-        """Send messages this process holds the lease of, in order (one chat's replies)."""
-        for message in messages:
-            await self._send_one(message)
+        """Send messages this process holds the lease of, in order (one chat's replies).
+
+        If one must be retried later, the ones after it wait with it, so a resident never
+        reads the answers of one message out of order.
+        """
+        for i, message in enumerate(messages):
+            retry_at = await self._send_one(message)
+            if retry_at is not None:
+                for later in messages[i + 1 :]:
+                    await self.store.outbox_retry(later.id, "waiting for an earlier message",
+                                                  retry_at)  # fmt: skip
+                return
 
     def wake(self) -> None:
         """Something new is due: don't wait for the next poll."""
@@ -101,29 +110,31 @@ class OutboxSender:
         while await self.drain_once():
             pass
 
-    async def _send_one(self, message: OutboxMessage) -> None:
+    async def _send_one(self, message: OutboxMessage) -> datetime | None:
+        """Send one message and record the outcome; returns when to retry, if it must be."""
         transport = self.transports.get(message.channel)
         if transport is None:
             log.error("no transport for channel %s (outbox %d)", message.channel, message.id)
-            return
+            return None
         try:
             remote_id = await transport.deliver(message.chat_id, message.payload)
         except TransientSendError as err:
             if message.attempts >= self.max_attempts:
                 await self.store.outbox_failed(message.id, f"gave up: {err}")
-                return
+                return None
             wait = err.retry_after if err.retry_after is not None else min(2**message.attempts, 300)
-            await self.store.outbox_retry(
-                message.id, str(err), self.clock.now() + timedelta(seconds=wait)
-            )
+            retry_at = self.clock.now() + timedelta(seconds=wait)
+            await self.store.outbox_retry(message.id, str(err), retry_at)
             log.warning("outbox %d: retry in %.1fs (%s)", message.id, wait, err)
+            return retry_at
         except PermanentSendError as err:
             await self.store.outbox_failed(message.id, str(err))
             log.warning("outbox %d: not deliverable (%s)", message.id, err)
         except Exception as err:
             log.exception("outbox %d: unexpected error while sending", message.id)
-            await self.store.outbox_retry(
-                message.id, repr(err), self.clock.now() + timedelta(seconds=30)
-            )
+            retry_at = self.clock.now() + timedelta(seconds=30)
+            await self.store.outbox_retry(message.id, repr(err), retry_at)
+            return retry_at
         else:
             await self.store.outbox_sent(message.id, remote_id, self.clock.now())
+        return None

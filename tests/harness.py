@@ -92,6 +92,16 @@ class RunningBot:
                 raise AssertionError(f"not settled: inbox {len(pending)}, outbox {counts}")
             await asyncio.sleep(0.02)
 
+    async def settle_inbox(self, timeout: float = 10.0) -> None:
+        """Wait until every update sent so far is stored and handled (replies may wait)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while [u for u in self.tg.updates if u["update_id"] >= self.tg.confirmed_below] or (
+            await self.rt.store.inbox_unhandled("telegram")
+        ):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("updates not handled in time")
+            await asyncio.sleep(0.02)
+
     async def fetch(self, sql: str, *params: Any) -> list[Any]:
         async with self.rt.store.transaction() as tx:
             rows = await tx.conn.execute_fetchall(sql, params)  # type: ignore[attr-defined]

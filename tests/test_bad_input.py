@@ -164,7 +164,7 @@ async def test_not_registered_resident_is_guided(bot: RunningBot) -> None:
     bob = Person(bot.tg, 303, bot.clock)
     (reply,) = await bob.send("/my")
     assert "chưa đăng ký" in reply.visible
-    welcome, consent = await bob.send("Cho hỏi bao giờ có đối thoại", expect=2)
+    _, consent = await bob.send("Cho hỏi bao giờ có đối thoại", expect=2)
     assert "Tôi đồng ý" in [label for label, _ in consent.buttons]
     (reply,) = await bob.send("/session")
     assert "hoàn tất đăng ký" in reply.visible

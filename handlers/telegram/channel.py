@@ -34,7 +34,7 @@ from bot.config import Settings
 from bot.conversation import Conversation
 from bot.outbox import OutboxSender
 from handlers.telegram import handlers
-from handlers.telegram.convert import CHANNEL, TelegramTransport
+from handlers.telegram.convert import CHANNEL, TelegramTransport, retry_seconds
 from handlers.telegram.request import AiohttpRequest
 from storage.repository import NewInbound, Store
 
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 WEBHOOK_PATH = "/telegram"
+# Updates handled at once. Each holds at most one reply whose outcome is not yet recorded,
+# so this also bounds the replies that may go out twice after a crash.
+MAX_CONCURRENT_UPDATES = 64
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -90,7 +93,7 @@ def build_application(settings: Settings) -> Application:
         .request(_request(settings, 128))
         .get_updates_request(_request(settings, 2))
         .updater(None)
-        .concurrent_updates(PerChatProcessor(256))
+        .concurrent_updates(PerChatProcessor(MAX_CONCURRENT_UPDATES))
     )
     if settings.telegram_api_url:
         base = settings.telegram_api_url.rstrip("/")
@@ -207,7 +210,7 @@ class TelegramChannel:
                 log.critical("Telegram rejected the bot token; polling stops")
                 raise
             except RetryAfter as err:
-                await asyncio.sleep(_seconds(err.retry_after))
+                await asyncio.sleep(retry_seconds(err))
                 continue
             except NetworkError as err:
                 log.warning("getUpdates failed (%s); retrying in %.0fs", err, backoff)
@@ -253,8 +256,3 @@ class TelegramChannel:
             return web.Response(status=400)
         await self.accept([update], [body])  # stored before Telegram gets its 200
         return web.Response(status=200)
-
-
-def _seconds(value: object) -> float:
-    total = getattr(value, "total_seconds", None)
-    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,14 @@ def to_inbound(update: Update, now: datetime) -> Inbound:
     return Inbound(kind=InboundKind.UNSUPPORTED, **base)
 
 
+def retry_seconds(err: RetryAfter) -> float:
+    """The wait Telegram asked for (PTB 22 gives int or timedelta and warns on int access)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wait = err.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
 def keyboard(choices: list[list[str]]) -> InlineKeyboardMarkup | None:
     if not choices:
         return None
@@ -77,9 +86,7 @@ class TelegramTransport:
                 link_preview_options=_NO_PREVIEW,
             )
         except RetryAfter as err:
-            wait = err.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            raise TransientSendError(str(err), retry_after=seconds) from err
+            raise TransientSendError(str(err), retry_after=retry_seconds(err)) from err
         except (Forbidden, BadRequest) as err:
             raise PermanentSendError(f"{type(err).__name__}: {err}") from err
         except NetworkError as err:  # includes TimedOut

@@ -1,0 +1,65 @@
+"""The terminal channel and the `doithoai` command, run as a newcomer would run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOITHOAI_")}
+    env["DOITHOAI_DATABASE"] = str(tmp_path / "demo.sqlite3")
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        env=env, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+
+
+def test_without_a_token_the_bot_runs_in_the_terminal(tmp_path: Path) -> None:
+    lines = [
+        "/start", "1", "Nguyễn Văn An", "2", "1", "6",
+        "Đề nghị sửa đoạn đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún <nặng>",
+        "/my",
+    ]  # fmt: skip
+    result = run([], tmp_path, "\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "No DOITHOAI_TELEGRAM_TOKEN is set" in result.stderr
+    out = result.stdout
+    assert "1. Tôi đồng ý" in out and "(Gõ số để chọn.)" in out
+    assert "Cảm ơn Ông/Bà Nguyễn Văn An" in out and "Xóm 2" in out
+    assert "Mã ý kiến: YK-" in out
+    assert "bị sụt lún <nặng>" in out  # shown as typed, no HTML escapes left over
+    assert "Chờ Mặt trận xem xét" in out
+
+
+def test_office_commands(tmp_path: Path) -> None:
+    found = run(["commune", "search", "giao minh"], tmp_path)
+    assert "14161\tXã Giao Minh\tNinh Bình" in found.stdout
+    added = run(["commune", "add", "14161", "--village", "Xóm 1", "--village", "Xóm 2"], tmp_path)
+    assert "serving Xã Giao Minh" in added.stdout and "Xóm 1, Xóm 2" in added.stdout
+    bad = run(["commune", "add", "1"], tmp_path)
+    assert bad.returncode == 1 and "not a commune" in bad.stderr
+    planned = run(
+        ["session", "create", "--commune", "14161", "--title", "Đối thoại cuối năm",
+         "--start", "2026-12-07 08:00", "--cutoff", "2026-12-05 11:00",
+         "--place", "Hội trường", "--chair", "Chủ tịch UBND xã"],
+        tmp_path,
+    )  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    listed = run(["session", "list"], tmp_path)
+    assert "2026-12-07 08:00\tcut-off 2026-12-05 11:00\tĐối thoại cuối năm" in listed.stdout
+    checked = run(["check"], tmp_path)
+    assert "schema version 1" in checked.stdout and "1 commune(s)" in checked.stdout
+
+
+def test_bad_configuration_is_explained(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("DOITHOAI_TELEGRAM_MODE=carrier-pigeon\n")
+    result = run(["check"], tmp_path)
+    assert result.returncode == 2
+    assert "TELEGRAM_MODE must be 'polling' or 'webhook'" in result.stderr
