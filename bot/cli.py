@@ -14,8 +14,9 @@ from bot.app import run_console, run_telegram, runtime
 from bot.clock import VN_TZ, SystemClock, to_local
 from bot.communes import official_communes, search
 from bot.config import Settings
-from bot.errors import ConfigError, DoiThoaiError, ValidationError
+from bot.errors import ConfigError, DoiThoaiError
 from bot.model import DialogueSession
+from storage.repository import Tx
 
 DEMO_COMMUNE = 14161  # Xã Giao Minh, Ninh Bình (plan 004 in shared/seeds)
 DEMO_VILLAGES = [f"Xóm {n}" for n in range(1, 9)]
@@ -114,8 +115,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "check":
         async with runtime(settings) as rt:
             version = await rt.store.schema_version()
-            async with rt.store.transaction() as tx:
-                served = await tx.communes_list()
+            served = await rt.store.run(lambda tx: tx.communes_list())
         mode = f"telegram ({settings.telegram_mode})" if settings.telegram_token else "terminal"
         print(
             f"configuration ok; database {settings.database} at schema version {version};"
@@ -134,86 +134,86 @@ async def _commune(args: argparse.Namespace, settings: Settings) -> int:
         for c in search(args.name, list(official_communes().values()), limit=20):
             print(f"{c.code}\t{c.name}\t{c.province}")
         return 0
+
+    def work(tx: Tx) -> list[str]:
+        lines = []
+        if args.action == "add":
+            commune = services.add_commune(tx, args.code, args.village, now)
+            lines.append(f"serving {commune.name} ({commune.province}), code {commune.code}")
+        for commune in tx.communes_list():
+            names = ", ".join(v.name for v in tx.villages_list(commune.code))
+            lines.append(f"{commune.code}\t{commune.name}\t{commune.province}\t"
+                         f"{names or '(no villages configured)'}")  # fmt: skip
+        return lines
+
     async with runtime(settings) as rt:
         now = rt.clock.now()
-        async with rt.store.transaction() as tx:
-            if args.action == "add":
-                commune = await services.add_commune(tx, args.code, args.village, now)
-                print(f"serving {commune.name} ({commune.province}), code {commune.code}")
-            villages_by = {c.code: await tx.villages_list(c.code) for c in await tx.communes_list()}
-            for code, villages in villages_by.items():
-                commune = await tx.commune_get(code)
-                assert commune is not None
-                names = ", ".join(v.name for v in villages) or "(no villages configured)"
-                print(f"{commune.code}\t{commune.name}\t{commune.province}\t{names}")
+        print("\n".join(await rt.store.run(work)))
     return 0
 
 
 async def _session(args: argparse.Namespace, settings: Settings) -> int:
+    def work(tx: Tx) -> list[str]:
+        if args.action == "create":
+            session = services.plan_session(
+                tx,
+                DialogueSession(
+                    id=None,
+                    commune_code=args.commune,
+                    title=args.title,
+                    starts_at=args.start,
+                    place=args.place,
+                    chair=args.chair,
+                    cutoff_at=args.cutoff,
+                    fields=args.fields,
+                ),
+                now,
+            )
+            return [f"session {session.id} planned"]
+        return [
+            f"{s.id}\t{s.commune_code}\t{to_local(s.starts_at):%Y-%m-%d %H:%M}"
+            f"\tcut-off {to_local(s.cutoff_at):%Y-%m-%d %H:%M}\t{s.title}"
+            for s in tx.sessions_list(args.commune)
+        ]
+
     async with runtime(settings) as rt:
         now = rt.clock.now()
-        async with rt.store.transaction() as tx:
-            if args.action == "create":
-                session = await services.plan_session(
-                    tx,
-                    DialogueSession(
-                        id=None,
-                        commune_code=args.commune,
-                        title=args.title,
-                        starts_at=args.start,
-                        place=args.place,
-                        chair=args.chair,
-                        cutoff_at=args.cutoff,
-                        fields=args.fields,
-                    ),
-                    now,
-                )
-                print(f"session {session.id} planned")
-                return 0
-            for s in await tx.sessions_list(args.commune):
-                print(
-                    f"{s.id}\t{s.commune_code}\t{to_local(s.starts_at):%Y-%m-%d %H:%M}"
-                    f"\tcut-off {to_local(s.cutoff_at):%Y-%m-%d %H:%M}\t{s.title}"
-                )
+        print("\n".join(await rt.store.run(work)))
     return 0
 
 
 async def _seed_demo_if_empty(settings: Settings) -> None:
-    async with runtime(settings) as rt, rt.store.transaction() as tx:
-        if await tx.communes_list():
+    async with runtime(settings) as rt:
+        if await rt.store.run(lambda tx: tx.communes_list()):
             return
-    print(
-        "The database has no commune yet: adding the demo commune (Xã Giao Minh).", file=sys.stderr
-    )
+    print("The database has no commune yet: adding the demo commune (Xã Giao Minh).",
+          file=sys.stderr)  # fmt: skip
     await _seed_demo(settings)
 
 
 async def _seed_demo(settings: Settings) -> None:
-    clock = SystemClock()
-    now = clock.now()
+    now = SystemClock().now()
     day = (to_local(now) + timedelta(days=14)).date()
-    starts = datetime.combine(day, time(8, 0), tzinfo=VN_TZ)
-    cutoff = datetime.combine(day - timedelta(days=2), time(11, 0), tzinfo=VN_TZ)
-    async with runtime(settings, clock) as rt, rt.store.transaction() as tx:
-        commune = await services.add_commune(tx, DEMO_COMMUNE, DEMO_VILLAGES, now)
-        if await tx.session_open(commune.code, now) is None:
-            try:
-                await services.plan_session(
-                    tx,
-                    DialogueSession(
-                        id=None,
-                        commune_code=commune.code,
-                        title="Hội nghị đối thoại giữa người đứng đầu cấp ủy, chính quyền"
-                        " với Nhân dân",
-                        starts_at=starts,
-                        place="Hội trường Trụ sở Đảng ủy xã Giao Minh",
-                        chair="Đồng chí Bí thư Đảng ủy, Chủ tịch HĐND xã; Đồng chí Phó Bí thư"
-                        " Đảng ủy, Chủ tịch UBND xã",
-                        cutoff_at=cutoff,
-                        fields="Đất đai, môi trường, giao thông, chính sách xã hội",
-                    ),
-                    now,
-                )
-            except ValidationError as err:
-                raise DoiThoaiError(str(err)) from err
-    print(f"demo commune {commune.name} ready, with a session on {day:%d/%m/%Y}", file=sys.stderr)
+
+    def work(tx: Tx) -> None:
+        commune = services.add_commune(tx, DEMO_COMMUNE, DEMO_VILLAGES, now)
+        if tx.session_open(commune.code, now) is None:
+            services.plan_session(
+                tx,
+                DialogueSession(
+                    id=None,
+                    commune_code=commune.code,
+                    title="Hội nghị đối thoại giữa người đứng đầu cấp ủy, chính quyền với Nhân dân",
+                    starts_at=datetime.combine(day, time(8, 0), tzinfo=VN_TZ),
+                    place="Hội trường Trụ sở Đảng ủy xã Giao Minh",
+                    chair="Đồng chí Bí thư Đảng ủy, Chủ tịch HĐND xã; Đồng chí Phó Bí thư"
+                    " Đảng ủy, Chủ tịch UBND xã",
+                    cutoff_at=datetime.combine(day - timedelta(days=2), time(11, 0), tzinfo=VN_TZ),
+                    fields="Đất đai, môi trường, giao thông, chính sách xã hội",
+                ),
+                now,
+            )
+
+    async with runtime(settings) as rt:
+        await rt.store.run(work)
+    print(f"demo commune Xã Giao Minh ready, with a session on {day:%d/%m/%Y}", file=sys.stderr)

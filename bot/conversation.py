@@ -1,5 +1,8 @@
 """The conversation engine: one incoming message in, replies out, state in the database.
 
+The engine and the services it calls are synchronous: pure Python and SQL, run as one unit
+of work on the database's thread (`Store.run`). Only `Conversation.handle` is async.
+
 It is the same for every channel. An adapter turns a channel's update into an `Inbound`,
 stores the raw update, and calls `Conversation.handle`; the replies come back as outbox ids
 the adapter delivers. One transaction covers the step, the business change, the replies and
@@ -9,7 +12,7 @@ the inbox row being marked handled, so a crash never half-handles a message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -91,7 +94,7 @@ class Turn:
     now: datetime
 
 
-Handler = Callable[[Turn], Awaitable[list[Reply]]]
+Handler = Callable[[Turn], list[Reply]]
 
 
 class Conversation:
@@ -135,64 +138,60 @@ class Conversation:
     async def handle(self, inbound: Inbound) -> list[OutboxMessage]:
         """Handle one stored incoming message exactly once; return the replies to deliver.
 
-        The replies are already in the outbox, leased to the caller, who should deliver them
-        at once (`OutboxSender.deliver`); if it cannot, the outbox loop will after the lease.
+        The whole turn is one unit of work on the database's thread: one round trip, and
+        the event loop never waits in the middle of a transaction. The replies are already
+        in the outbox, leased to the caller, who should deliver them at once
+        (`OutboxSender.deliver`); if it cannot, the outbox loop will once the lease ends.
         """
         now = self.clock.now()
         try:
-            return await self._handle(inbound, now)
+            return await self.store.run(lambda tx: self._handle(tx, inbound, now))
         except Exception:
             # A bug must not leave the resident unanswered, nor make the message replay forever
             # at every restart: answer politely and mark it handled (its raw text stays stored).
             log.exception("failed to handle %s event %s", inbound.channel, inbound.event_key)
-            return await self._handle(inbound, now, failed=True)
+            return await self.store.run(lambda tx: self._handle(tx, inbound, now, failed=True))
 
-    async def _handle(
-        self, inbound: Inbound, now: datetime, failed: bool = False
+    def _handle(
+        self, tx: Tx, inbound: Inbound, now: datetime, failed: bool = False
     ) -> list[OutboxMessage]:
-        async with self.store.transaction() as tx:
-            if await tx.inbox_is_handled(inbound.channel, inbound.event_key):
-                return []
-            if failed:
-                replies = [Reply(texts.INTERNAL_ERROR)]
-            else:
-                replies = await self._turn(tx, inbound, now)
-            verdict = (
-                self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
-                if inbound.kind is not InboundKind.IGNORED
-                else FloodVerdict.QUIET
+        if tx.inbox_is_handled(inbound.channel, inbound.event_key):
+            return []
+        replies = [Reply(texts.INTERNAL_ERROR)] if failed else self._turn(tx, inbound, now)
+        verdict = (
+            self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
+            if inbound.kind is not InboundKind.IGNORED
+            else FloodVerdict.QUIET
+        )
+        if verdict is FloodVerdict.WARN:
+            replies = [Reply(texts.FLOOD)]
+        elif verdict is FloodVerdict.QUIET:
+            replies = []
+        outgoing = []
+        for reply in replies:
+            payload = reply.payload()
+            message_id = tx.outbox_add(
+                inbound.channel,
+                inbound.chat_id,
+                payload,
+                now,
+                source_event=inbound.event_key,
+                lease_until=now + self.reply_lease,
             )
-            if verdict is FloodVerdict.WARN:
-                replies = [Reply(texts.FLOOD)]
-            elif verdict is FloodVerdict.QUIET:
-                replies = []
-            outgoing = []
-            for reply in replies:
-                payload = reply.payload()
-                message_id = await tx.outbox_add(
-                    inbound.channel,
-                    inbound.chat_id,
-                    payload,
-                    now,
-                    source_event=inbound.event_key,
-                    lease_until=now + self.reply_lease,
-                )
-                outgoing.append(
-                    OutboxMessage(
-                        message_id, inbound.channel, inbound.chat_id, payload, "sending", 1
-                    )
-                )
-            await tx.inbox_mark_handled(inbound.channel, inbound.event_key, now)
+            outgoing.append(
+                OutboxMessage(message_id, inbound.channel, inbound.chat_id, payload, "sending", 1)
+            )
+        tx.inbox_mark_handled(inbound.channel, inbound.event_key, now)
         return outgoing
 
-    async def _turn(self, tx: Tx, inbound: Inbound, now: datetime) -> list[Reply]:
+    def _turn(self, tx: Tx, inbound: Inbound, now: datetime) -> list[Reply]:
         if inbound.kind is InboundKind.IGNORED:
             return []
-        state = await tx.conversation_get(inbound.channel, inbound.user_key)
+        state = tx.conversation_get(inbound.channel, inbound.user_key)
         if state is None:
             state = ConversationState(inbound.channel, inbound.user_key, NEW)
-        resident_id = await tx.identity_resident(inbound.channel, inbound.user_key)
-        resident = await tx.resident_get(resident_id) if resident_id is not None else None
+        resident_id = tx.identity_resident(inbound.channel, inbound.user_key)
+        resident = tx.resident_get(resident_id) if resident_id is not None else None
         if resident is None and state.step not in REGISTRATION_STEPS:
             state.step, state.data = NEW, {}
         elif resident is not None and state.step in REGISTRATION_STEPS | {NEW}:
@@ -200,11 +199,11 @@ class Conversation:
         turn = Turn(tx, self._numbered_choice(inbound, state), state, resident, now)
 
         if turn.inbound.kind is InboundKind.COMMAND:
-            replies = await self._command(turn)
+            replies = self._command(turn)
         elif turn.inbound.kind is InboundKind.CHOICE and not self._choice_is_live(turn):
             replies = [Reply(texts.STALE_CHOICE)]
         else:
-            replies = await self._steps[state.step](turn)
+            replies = self._steps[state.step](turn)
 
         offered = [c.value for r in replies for c in r.choices]
         if offered:
@@ -212,9 +211,9 @@ class Conversation:
         else:
             state.data.pop("choices", None)
         if state.step == NEW and not state.data:
-            await tx.conversation_delete(state.channel, state.user_key)
+            tx.conversation_delete(state.channel, state.user_key)
         else:
-            await tx.conversation_put(state, now)
+            tx.conversation_put(state, now)
         return replies
 
     @staticmethod
@@ -242,7 +241,7 @@ class Conversation:
         return value in (turn.state.data.get("choices") or [])
 
     # -- commands ------------------------------------------------------------------------
-    async def _command(self, turn: Turn) -> list[Reply]:
+    def _command(self, turn: Turn) -> list[Reply]:
         name = turn.inbound.command or ""
         name = COMMAND_ALIASES.get(name, name)
         handler = self._commands.get(name)
@@ -255,9 +254,9 @@ class Conversation:
                 else texts.NOT_REGISTERED
             )
             return [Reply(text)]
-        return await handler(turn)
+        return handler(turn)
 
-    async def _cmd_start(self, turn: Turn) -> list[Reply]:
+    def _cmd_start(self, turn: Turn) -> list[Reply]:
         if turn.resident is not None:
             turn.state.step, turn.state.data = IDLE, {}
             return [
@@ -266,12 +265,12 @@ class Conversation:
             ]
         return self._ask_consent(turn)
 
-    async def _cmd_help(self, turn: Turn) -> list[Reply]:
+    def _cmd_help(self, turn: Turn) -> list[Reply]:
         if turn.resident is None:
             return [Reply(texts.HELP), Reply(texts.NOT_REGISTERED)]
         return [Reply(texts.HELP, self._menu().choices)]
 
-    async def _cmd_cancel(self, turn: Turn) -> list[Reply]:
+    def _cmd_cancel(self, turn: Turn) -> list[Reply]:
         if turn.resident is None:
             if turn.state.step in REGISTRATION_STEPS:
                 turn.state.step, turn.state.data = NEW, {}
@@ -282,11 +281,11 @@ class Conversation:
         turn.state.step, turn.state.data = IDLE, {}
         return [Reply(texts.CANCELLED)]
 
-    async def _cmd_session(self, turn: Turn) -> list[Reply]:
+    def _cmd_session(self, turn: Turn) -> list[Reply]:
         assert turn.resident is not None
-        commune = await turn.tx.commune_get(turn.resident.commune_code)
+        commune = turn.tx.commune_get(turn.resident.commune_code)
         name = esc(commune.name if commune else "Xã/phường")
-        session = await turn.tx.session_upcoming(turn.resident.commune_code, turn.now)
+        session = turn.tx.session_upcoming(turn.resident.commune_code, turn.now)
         if session is None:
             return [Reply(texts.NO_SESSION.format(commune=name))]
         return [Reply(self._session_text(session, turn.now))]
@@ -306,13 +305,13 @@ class Conversation:
             text += texts.SESSION_CLOSED_NOTE
         return text
 
-    async def _cmd_my(self, turn: Turn) -> list[Reply]:
+    def _cmd_my(self, turn: Turn) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
         turn.state.step, turn.state.data = IDLE, {}
-        opinions = await turn.tx.opinions_of_resident(turn.resident.id, MY_LIMIT)
+        opinions = turn.tx.opinions_of_resident(turn.resident.id, MY_LIMIT)
         if not opinions:
             return [Reply(texts.MY_EMPTY)]
-        total = await turn.tx.opinion_count_of_resident(turn.resident.id)
+        total = turn.tx.opinion_count_of_resident(turn.resident.id)
         text = texts.MY_HEADER.format(count=total)
         buttons: list[Choice] = []
         for op in opinions:
@@ -322,25 +321,25 @@ class Conversation:
                 state=texts.STATE_NAMES[op.state],
                 preview=preview(op.text, 100),
             )
-            if len(buttons) < 2 * MY_BUTTONS and await self._changeable(turn, op):
+            if len(buttons) < 2 * MY_BUTTONS and self._changeable(turn, op):
                 buttons.append(Choice(f"{texts.EDIT} {op.ref_code}", f"edit:{op.ref_code}"))
                 buttons.append(Choice(f"{texts.WITHDRAW} {op.ref_code}", f"withdraw:{op.ref_code}"))
         if total > len(opinions):
             text += texts.MY_MORE.format(shown=len(opinions))
         return [Reply(text, tuple(buttons))]
 
-    async def _changeable(self, turn: Turn, opinion: Opinion) -> bool:
+    def _changeable(self, turn: Turn, opinion: Opinion) -> bool:
         try:
             assert turn.resident is not None and turn.resident.id is not None
-            await services.check_changeable(turn.tx, turn.resident.id, opinion.ref_code, turn.now)
+            services.check_changeable(turn.tx, turn.resident.id, opinion.ref_code, turn.now)
         except (CutoffPassed, InvalidTransition, NotFound):
             return False
         return True
 
-    async def _cmd_delete_me(self, turn: Turn) -> list[Reply]:
+    def _cmd_delete_me(self, turn: Turn) -> list[Reply]:
         if turn.resident is None:
             turn.state.step, turn.state.data = NEW, {}
-            await turn.tx.redact_channel_data(
+            turn.tx.redact_channel_data(
                 turn.inbound.channel, turn.inbound.user_key, turn.inbound.chat_id
             )
             return [Reply(texts.DELETED)]
@@ -363,10 +362,10 @@ class Conversation:
             ),
         ]
 
-    async def _step_new(self, turn: Turn) -> list[Reply]:
+    def _step_new(self, turn: Turn) -> list[Reply]:
         return self._ask_consent(turn)
 
-    async def _step_consent(self, turn: Turn) -> list[Reply]:
+    def _step_consent(self, turn: Turn) -> list[Reply]:
         if turn.inbound.choice == "consent:yes":
             turn.state.step = NAME
             turn.state.data = {"consent_at": turn.now.isoformat()}
@@ -376,26 +375,26 @@ class Conversation:
             return [Reply(texts.CONSENT_DECLINED)]
         return self._ask_consent(turn)[1:]
 
-    async def _step_name(self, turn: Turn) -> list[Reply]:
+    def _step_name(self, turn: Turn) -> list[Reply]:
         if turn.inbound.kind is not InboundKind.TEXT:
             return [Reply(texts.ASK_NAME)]
         try:
             turn.state.data["name"] = validate.full_name(turn.inbound.text)
         except ValidationError as err:
             return [Reply(err.user_message)]
-        served = await turn.tx.communes_list()
+        served = turn.tx.communes_list()
         if len(served) == 1:
-            return await self._commune_chosen(turn, served[0].code)
+            return self._commune_chosen(turn, served[0].code)
         turn.state.step = COMMUNE
         if not served:
             return [Reply(texts.COMMUNE_NONE_CONFIGURED)]
         return [Reply(texts.ASK_COMMUNE)]
 
-    async def _step_commune(self, turn: Turn) -> list[Reply]:
+    def _step_commune(self, turn: Turn) -> list[Reply]:
         choice = turn.inbound.choice or ""
         if choice.startswith("commune:") and choice[8:].isdigit():
-            return await self._commune_chosen(turn, int(choice[8:]))
-        served = await turn.tx.communes_list()
+            return self._commune_chosen(turn, int(choice[8:]))
+        served = turn.tx.communes_list()
         if not served:
             return [Reply(texts.COMMUNE_NONE_CONFIGURED)]
         if turn.inbound.kind is not InboundKind.TEXT:
@@ -407,29 +406,29 @@ class Conversation:
         choices = tuple(Choice(f"{c.name} ({c.province})", f"commune:{c.code}") for c in found)
         return [Reply(texts.COMMUNE_PICK, choices)]
 
-    async def _commune_chosen(self, turn: Turn, code: int) -> list[Reply]:
-        commune = await turn.tx.commune_get(code)
+    def _commune_chosen(self, turn: Turn, code: int) -> list[Reply]:
+        commune = turn.tx.commune_get(code)
         if commune is None:
             turn.state.step = COMMUNE
             return [Reply(texts.ASK_COMMUNE)]
         turn.state.data["commune"] = code
         turn.state.step = VILLAGE
-        return await self._ask_village(turn, commune.name)
+        return self._ask_village(turn, commune.name)
 
-    async def _ask_village(self, turn: Turn, commune_name: str) -> list[Reply]:
-        villages = await turn.tx.villages_list(turn.state.data["commune"])
+    def _ask_village(self, turn: Turn, commune_name: str) -> list[Reply]:
+        villages = turn.tx.villages_list(turn.state.data["commune"])
         if not villages or len(villages) > MAX_VILLAGE_BUTTONS:
             return [Reply(texts.ASK_VILLAGE_FREE.format(commune=esc(commune_name)))]
         choices = tuple(Choice(v.name, f"village:{v.id}") for v in villages)
         return [Reply(texts.ASK_VILLAGE.format(commune=esc(commune_name)), choices)]
 
-    async def _step_village(self, turn: Turn) -> list[Reply]:
+    def _step_village(self, turn: Turn) -> list[Reply]:
         code = int(turn.state.data["commune"])
         choice = turn.inbound.choice or ""
-        villages = await turn.tx.villages_list(code)
+        villages = turn.tx.villages_list(code)
         if choice.startswith("village:") and choice[8:].isdigit():
             try:
-                village = await services.village_choice(turn.tx, code, int(choice[8:]))
+                village = services.village_choice(turn.tx, code, int(choice[8:]))
             except NotFound:
                 return [Reply(texts.STALE_CHOICE)]
             turn.state.data["village_id"], turn.state.data["village"] = village.id, village.name
@@ -447,18 +446,18 @@ class Conversation:
                 else:
                     shown = matches[:MAX_VILLAGE_BUTTONS] or villages[:MAX_VILLAGE_BUTTONS]
                     choices = tuple(Choice(v.name, f"village:{v.id}") for v in shown)
-                    commune = await turn.tx.commune_get(code)
+                    commune = turn.tx.commune_get(code)
                     label = esc(commune.name if commune else "")
                     return [Reply(texts.ASK_VILLAGE.format(commune=label), choices)]
             else:
                 turn.state.data["village_id"], turn.state.data["village"] = None, name
         else:
-            commune = await turn.tx.commune_get(code)
-            return await self._ask_village(turn, commune.name if commune else "")
+            commune = turn.tx.commune_get(code)
+            return self._ask_village(turn, commune.name if commune else "")
         turn.state.step = PHONE
         return [Reply(texts.ASK_PHONE, (Choice(texts.SKIP, "phone:skip"),))]
 
-    async def _step_phone(self, turn: Turn) -> list[Reply]:
+    def _step_phone(self, turn: Turn) -> list[Reply]:
         if turn.inbound.choice == "phone:skip":
             turn.state.data["phone"] = None
         elif turn.inbound.kind is InboundKind.TEXT:
@@ -475,7 +474,7 @@ class Conversation:
     def _organisation_choices() -> tuple[Choice, ...]:
         return tuple(Choice(name, f"org:{org.value}") for org, name in ORGANISATION_NAMES.items())
 
-    async def _step_organisation(self, turn: Turn) -> list[Reply]:
+    def _step_organisation(self, turn: Turn) -> list[Reply]:
         choice = turn.inbound.choice or ""
         try:
             organisation = Organisation(choice.removeprefix("org:"))
@@ -491,7 +490,7 @@ class Conversation:
             organisation=organisation,
             consent_at=datetime.fromisoformat(data["consent_at"]),
         )
-        resident = await services.register_resident(
+        resident = services.register_resident(
             turn.tx,
             turn.inbound.channel,
             turn.inbound.user_key,
@@ -499,7 +498,7 @@ class Conversation:
             reg,
             turn.now,
         )
-        commune = await turn.tx.commune_get(resident.commune_code)
+        commune = turn.tx.commune_get(resident.commune_code)
         turn.state.step, turn.state.data = IDLE, {}
         done = texts.REGISTERED.format(
             name=esc(resident.full_name),
@@ -519,36 +518,36 @@ class Conversation:
             ),
         )
 
-    async def _step_idle(self, turn: Turn) -> list[Reply]:
+    def _step_idle(self, turn: Turn) -> list[Reply]:
         ib = turn.inbound
         if ib.kind is InboundKind.TEXT:
-            return await self._new_opinion(turn, ib.text, None)
+            return self._new_opinion(turn, ib.text, None)
         if ib.kind is InboundKind.PHOTO:
             if clean_text(ib.text):
-                return await self._new_opinion(turn, ib.text, ib.photo_ref)
+                return self._new_opinion(turn, ib.text, ib.photo_ref)
             turn.state.step, turn.state.data = CAPTION, {"photo": ib.photo_ref}
             return [Reply(texts.PHOTO_NEEDS_CAPTION)]
         if ib.kind is InboundKind.CHOICE:
-            return await self._global_choice(turn)
+            return self._global_choice(turn)
         return [Reply(texts.UNSUPPORTED)]
 
-    async def _global_choice(self, turn: Turn) -> list[Reply]:
+    def _global_choice(self, turn: Turn) -> list[Reply]:
         value = turn.inbound.choice or ""
         action, _, arg = value.partition(":")
         if value == "menu:send":
             return [Reply(texts.ASK_OPINION)]
         if value == "menu:my":
-            return await self._cmd_my(turn)
+            return self._cmd_my(turn)
         if value == "menu:session":
-            return await self._cmd_session(turn)
+            return self._cmd_session(turn)
         if action in ("edit", "withdraw"):
-            return await self._start_change(turn, action, arg)
+            return self._start_change(turn, action, arg)
         return [Reply(texts.STALE_CHOICE)]
 
-    async def _start_change(self, turn: Turn, action: str, code: str) -> list[Reply]:
+    def _start_change(self, turn: Turn, action: str, code: str) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
         try:
-            opinion = await services.check_changeable(turn.tx, turn.resident.id, code, turn.now)
+            opinion = services.check_changeable(turn.tx, turn.resident.id, code, turn.now)
         except Exception as err:
             turn.state.step, turn.state.data = IDLE, {}
             return [self._refusal(err, code)]
@@ -576,13 +575,13 @@ class Conversation:
             return Reply(texts.NOT_YOUR_OPINION.format(code=esc(code)))
         raise err
 
-    async def _new_opinion(self, turn: Turn, raw: str, photo_ref: str | None) -> list[Reply]:
+    def _new_opinion(self, turn: Turn, raw: str, photo_ref: str | None) -> list[Reply]:
         assert turn.resident is not None
         try:
             text = validate.opinion_text(raw)
         except ValidationError as err:
             return [Reply(err.user_message)]
-        opinion, session = await services.submit_opinion(
+        opinion, session = services.submit_opinion(
             turn.tx,
             turn.resident,
             text,
@@ -598,7 +597,7 @@ class Conversation:
                 date=date_text(session.starts_at), cutoff=when_text(session.cutoff_at)
             )
         else:
-            commune = await turn.tx.commune_get(turn.resident.commune_code)
+            commune = turn.tx.commune_get(turn.resident.commune_code)
             where = texts.OPINION_NO_SESSION.format(commune=esc(commune.name if commune else ""))
         body = texts.OPINION_RECEIVED.format(
             code=opinion.ref_code, preview=preview(opinion.text), where=where
@@ -613,26 +612,26 @@ class Conversation:
             )
         ]
 
-    async def _step_caption(self, turn: Turn) -> list[Reply]:
+    def _step_caption(self, turn: Turn) -> list[Reply]:
         ib = turn.inbound
         if ib.kind is InboundKind.TEXT:
-            return await self._new_opinion(turn, ib.text, turn.state.data.get("photo"))
+            return self._new_opinion(turn, ib.text, turn.state.data.get("photo"))
         if ib.kind is InboundKind.PHOTO:
             if clean_text(ib.text):
-                return await self._new_opinion(turn, ib.text, ib.photo_ref)
+                return self._new_opinion(turn, ib.text, ib.photo_ref)
             turn.state.data["photo"] = ib.photo_ref
             return [Reply(texts.PHOTO_NEEDS_CAPTION)]
         if ib.kind is InboundKind.CHOICE:
             turn.state.step, turn.state.data = IDLE, {}
-            return await self._global_choice(turn)
+            return self._global_choice(turn)
         return [Reply(texts.PHOTO_NEEDS_CAPTION)]
 
-    async def _step_edit(self, turn: Turn) -> list[Reply]:
+    def _step_edit(self, turn: Turn) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
         code = turn.state.data.get("code", "")
         if turn.inbound.kind is InboundKind.CHOICE:
             turn.state.step, turn.state.data = IDLE, {}
-            return await self._global_choice(turn)
+            return self._global_choice(turn)
         if turn.inbound.kind is not InboundKind.TEXT:
             return [Reply(texts.ASK_EDIT.format(code=esc(code)))]
         try:
@@ -641,37 +640,35 @@ class Conversation:
             return [Reply(err.user_message)]
         turn.state.step, turn.state.data = IDLE, {}
         try:
-            await services.revise_opinion(
-                turn.tx, turn.resident.id, code, text, self.screener, turn.now
-            )
+            services.revise_opinion(turn.tx, turn.resident.id, code, text, self.screener, turn.now)
         except (CutoffPassed, InvalidTransition, NotFound) as err:
             return [self._refusal(err, code)]
         return [Reply(texts.EDITED.format(code=esc(code)))]
 
-    async def _step_confirm_withdraw(self, turn: Turn) -> list[Reply]:
+    def _step_confirm_withdraw(self, turn: Turn) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
         code = turn.state.data.get("code", "")
         choice = turn.inbound.choice or ""
         turn.state.step, turn.state.data = IDLE, {}
         if choice == f"withdraw_yes:{code}":
             try:
-                await services.withdraw_opinion(turn.tx, turn.resident.id, code, turn.now)
+                services.withdraw_opinion(turn.tx, turn.resident.id, code, turn.now)
             except (CutoffPassed, InvalidTransition, NotFound) as err:
                 return [self._refusal(err, code)]
             return [Reply(texts.WITHDRAWN.format(code=esc(code)))]
         if choice.startswith(GLOBAL_CHOICES):
-            return await self._global_choice(turn)
+            return self._global_choice(turn)
         if turn.inbound.kind is InboundKind.TEXT and choice == "":
-            return [Reply(texts.KEPT.format(code=esc(code)))] + await self._step_idle(turn)
+            return [Reply(texts.KEPT.format(code=esc(code))), *self._step_idle(turn)]
         return [Reply(texts.KEPT.format(code=esc(code)))]
 
-    async def _step_confirm_delete(self, turn: Turn) -> list[Reply]:
+    def _step_confirm_delete(self, turn: Turn) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
         if turn.inbound.choice == "delete:yes":
-            await services.erase_resident(turn.tx, turn.resident.id, turn.now)
+            services.erase_resident(turn.tx, turn.resident.id, turn.now)
             turn.state.step, turn.state.data = NEW, {}
             return [Reply(texts.DELETED)]
         turn.state.step, turn.state.data = IDLE, {}
         if turn.inbound.kind is InboundKind.TEXT:
-            return [Reply(texts.DELETE_KEPT)] + await self._step_idle(turn)
+            return [Reply(texts.DELETE_KEPT), *self._step_idle(turn)]
         return [Reply(texts.DELETE_KEPT)]

@@ -1,7 +1,8 @@
 """The service layer: the business operations, each run inside one storage transaction.
 
 Channel adapters never call these directly: the conversation engine does, and the terminal
-commands for the office do. Every function takes the open transaction and the current time.
+commands for the office do (`await store.run(lambda tx: services.add_commune(tx, ...))`).
+Every function takes the open transaction and the current time, and does no other I/O.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ class Registration:
     consent_at: datetime
 
 
-async def register_resident(
+def register_resident(
     tx: Tx, channel: str, user_key: str, chat_id: str, reg: Registration, now: datetime
 ) -> Resident:
-    if await tx.commune_get(reg.commune_code) is None:
+    if tx.commune_get(reg.commune_code) is None:
         raise NotFound(f"commune {reg.commune_code} is not served")
     resident = Resident(
         id=None,
@@ -54,12 +55,12 @@ async def register_resident(
         consent_at=reg.consent_at,
         created_at=now,
     )
-    resident.id = await tx.resident_add(resident)
-    await tx.identity_add(channel, user_key, chat_id, resident.id, now)
+    resident.id = tx.resident_add(resident)
+    tx.identity_add(channel, user_key, chat_id, resident.id, now)
     return resident
 
 
-async def submit_opinion(
+def submit_opinion(
     tx: Tx,
     resident: Resident,
     text: str,
@@ -74,11 +75,11 @@ async def submit_opinion(
     Idempotent on `source_event`: the same incoming message never makes two opinions.
     """
     assert resident.id is not None
-    existing = await tx.opinion_by_source(source_event)
+    existing = tx.opinion_by_source(source_event)
     if existing is not None:
-        session = await tx.session_get(existing.session_id) if existing.session_id else None
+        session = tx.session_get(existing.session_id) if existing.session_id else None
         return existing, session
-    session = await tx.session_open(resident.commune_code, now)
+    session = tx.session_open(resident.commune_code, now)
     opinion = Opinion(
         id=None,
         ref_code=new_ref_code(),
@@ -93,7 +94,7 @@ async def submit_opinion(
         updated_at=now,
     )
     for _ in range(5):  # reference codes are random: retry the rare collision
-        if await tx.opinion_by_code(opinion.ref_code) is None:
+        if tx.opinion_by_code(opinion.ref_code) is None:
             break
         opinion.ref_code = new_ref_code()
     else:
@@ -101,12 +102,12 @@ async def submit_opinion(
     _apply_screening(opinion, screener)
     opinion.transition(OpinionState.SCREENED, now)
     opinion.transition(OpinionState.PENDING_REVIEW, now)
-    opinion.id = await tx.opinion_add(opinion, source_event)
-    await tx.opinion_event_add(opinion.id, None, OpinionState.RECEIVED, channel, "", now)
-    await tx.opinion_event_add(
+    opinion.id = tx.opinion_add(opinion, source_event)
+    tx.opinion_event_add(opinion.id, None, OpinionState.RECEIVED, channel, "", now)
+    tx.opinion_event_add(
         opinion.id, OpinionState.RECEIVED, OpinionState.SCREENED, SYSTEM, _summary(opinion), now
     )
-    await tx.opinion_event_add(
+    tx.opinion_event_add(
         opinion.id, OpinionState.SCREENED, OpinionState.PENDING_REVIEW, SYSTEM, "", now
     )
     return opinion, session
@@ -124,80 +125,80 @@ def _summary(opinion: Opinion) -> str:
     return f"topic={opinion.topic} kind={opinion.kind} confidence={opinion.confidence:.2f}"
 
 
-async def own_opinion(tx: Tx, resident_id: int, ref_code: str) -> Opinion:
+def own_opinion(tx: Tx, resident_id: int, ref_code: str) -> Opinion:
     """The resident's own opinion by code; another resident's code is simply 'not found'."""
-    opinion = await tx.opinion_by_code(ref_code)
+    opinion = tx.opinion_by_code(ref_code)
     if opinion is None or opinion.resident_id != resident_id:
         raise NotFound(ref_code)
     return opinion
 
 
-async def check_changeable(tx: Tx, resident_id: int, ref_code: str, now: datetime) -> Opinion:
-    opinion = await own_opinion(tx, resident_id, ref_code)
-    session = await tx.session_get(opinion.session_id) if opinion.session_id else None
+def check_changeable(tx: Tx, resident_id: int, ref_code: str, now: datetime) -> Opinion:
+    opinion = own_opinion(tx, resident_id, ref_code)
+    session = tx.session_get(opinion.session_id) if opinion.session_id else None
     opinion.check_resident_may_change(session, now)
     return opinion
 
 
-async def revise_opinion(
+def revise_opinion(
     tx: Tx, resident_id: int, ref_code: str, text: str, screener: Screener, now: datetime
 ) -> Opinion:
-    opinion = await own_opinion(tx, resident_id, ref_code)
-    session = await tx.session_get(opinion.session_id) if opinion.session_id else None
+    opinion = own_opinion(tx, resident_id, ref_code)
+    session = tx.session_get(opinion.session_id) if opinion.session_id else None
     old = opinion.revise(text, session, now)
     _apply_screening(opinion, screener)
     assert opinion.id is not None
-    await tx.opinion_revision_add(opinion.id, old, now)
-    await tx.opinion_update(opinion)
+    tx.opinion_revision_add(opinion.id, old, now)
+    tx.opinion_update(opinion)
     return opinion
 
 
-async def withdraw_opinion(tx: Tx, resident_id: int, ref_code: str, now: datetime) -> Opinion:
-    opinion = await own_opinion(tx, resident_id, ref_code)
-    session = await tx.session_get(opinion.session_id) if opinion.session_id else None
+def withdraw_opinion(tx: Tx, resident_id: int, ref_code: str, now: datetime) -> Opinion:
+    opinion = own_opinion(tx, resident_id, ref_code)
+    session = tx.session_get(opinion.session_id) if opinion.session_id else None
     previous = opinion.withdraw(session, now)
     assert opinion.id is not None
-    await tx.opinion_update(opinion)
-    await tx.opinion_event_add(
+    tx.opinion_update(opinion)
+    tx.opinion_event_add(
         opinion.id, previous, OpinionState.WITHDRAWN, f"resident:{resident_id}", "", now
     )
     return opinion
 
 
-async def erase_resident(tx: Tx, resident_id: int, now: datetime) -> None:
+def erase_resident(tx: Tx, resident_id: int, now: datetime) -> None:
     """Delete personal data (the 2025 personal data law); opinions stay, without a name."""
-    resident = await tx.resident_get(resident_id)
+    resident = tx.resident_get(resident_id)
     if resident is None:
         raise NotFound(str(resident_id))
     resident.erase(now)
-    await tx.resident_update(resident)
-    for channel, user_key, chat_id in await tx.identities_delete(resident_id):
-        await tx.redact_channel_data(channel, user_key, chat_id)
+    tx.resident_update(resident)
+    for channel, user_key, chat_id in tx.identities_delete(resident_id):
+        tx.redact_channel_data(channel, user_key, chat_id)
 
 
-async def add_commune(tx: Tx, code: int, villages: list[str], now: datetime) -> Commune:
+def add_commune(tx: Tx, code: int, villages: list[str], now: datetime) -> Commune:
     """Serve a commune from the official list, with its villages (added, never removed)."""
     commune = official_list.official(code)
     if commune is None:
         raise ValidationError(f"{code} is not a commune or ward code of the official list")
-    await tx.commune_put(commune, now)
+    tx.commune_put(commune, now)
     for name in villages:
         if name.strip():
-            await tx.village_add(code, name.strip())
+            tx.village_add(code, name.strip())
     return commune
 
 
-async def plan_session(tx: Tx, session: DialogueSession, now: datetime) -> DialogueSession:
-    if await tx.commune_get(session.commune_code) is None:
+def plan_session(tx: Tx, session: DialogueSession, now: datetime) -> DialogueSession:
+    if tx.commune_get(session.commune_code) is None:
         raise ValidationError(f"commune {session.commune_code} is not served by this deployment")
     if session.cutoff_at > session.starts_at:
         raise ValidationError("the opinion cut-off must be before the session starts")
-    session.id = await tx.session_add(session, now)
+    session.id = tx.session_add(session, now)
     return session
 
 
-async def village_choice(tx: Tx, commune_code: int, village_id: int) -> Village:
-    village = await tx.village_get(village_id)
+def village_choice(tx: Tx, commune_code: int, village_id: int) -> Village:
+    village = tx.village_get(village_id)
     if village is None or village.commune_code != commune_code:
         raise NotFound(str(village_id))
     return village

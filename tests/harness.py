@@ -15,6 +15,7 @@ from bot.clock import VN_TZ, ManualClock
 from bot.config import Settings
 from bot.model import DialogueSession
 from handlers.telegram.channel import TelegramChannel
+from storage.repository import Tx
 from tests.fakes.telegram_server import FakeTelegram, Sent
 
 COMMUNE = 14161  # Xã Giao Minh
@@ -40,10 +41,11 @@ def make_settings(db: Path, tg: FakeTelegram, **overrides: str) -> Settings:
 
 async def seed(rt: Runtime, communes: tuple[int, ...] = (COMMUNE,)) -> None:
     now = rt.clock.now()
-    async with rt.store.transaction() as tx:
+
+    def work(tx: Tx) -> None:
         for code in communes:
-            await services.add_commune(tx, code, ["Xóm 1", "Xóm 2", "Xóm 3"], now)
-        await services.plan_session(
+            services.add_commune(tx, code, ["Xóm 1", "Xóm 2", "Xóm 3"], now)
+        services.plan_session(
             tx,
             DialogueSession(
                 id=None,
@@ -57,6 +59,8 @@ async def seed(rt: Runtime, communes: tuple[int, ...] = (COMMUNE,)) -> None:
             ),
             now,
         )
+
+    await rt.store.run(work)
 
 
 @dataclass
@@ -103,9 +107,8 @@ class RunningBot:
             await asyncio.sleep(0.02)
 
     async def fetch(self, sql: str, *params: Any) -> list[Any]:
-        async with self.rt.store.transaction() as tx:
-            rows = await tx.conn.execute_fetchall(sql, params)  # type: ignore[attr-defined]
-            return [tuple(row) for row in rows]
+        rows = await self.rt.store.run(lambda tx: tx.conn.execute(sql, params).fetchall())
+        return [tuple(row) for row in rows]
 
 
 async def start_bot(settings: Settings, tg: FakeTelegram, clock: ManualClock) -> RunningBot:

@@ -7,6 +7,7 @@ from datetime import datetime
 from bot import services
 from bot.clock import Clock
 from bot.model import DialogueSession, Organisation
+from storage.repository import Tx
 from storage.sqlite import SqliteStore
 
 FIRST_USER = 500_000
@@ -23,10 +24,11 @@ async def register_residents(
     """A commune with a session and `count` residents on Telegram; returns their user ids."""
     now = clock.now()
     users = list(range(FIRST_USER, FIRST_USER + count))
-    async with store.transaction() as tx:
-        await services.add_commune(tx, commune, ["Xóm 1", "Xóm 2"], now)
-        village = (await tx.villages_list(commune))[0]
-        await services.plan_session(
+
+    def work(tx: Tx) -> None:
+        services.add_commune(tx, commune, ["Xóm 1", "Xóm 2"], now)
+        village = tx.villages_list(commune)[0]
+        services.plan_session(
             tx,
             DialogueSession(None, commune, "Đối thoại", session_start, "Hội trường", "Chủ tịch",
                             session_cutoff),
@@ -42,5 +44,7 @@ async def register_residents(
                 organisation=Organisation.NONE,
                 consent_at=now,
             )
-            await services.register_resident(tx, "telegram", str(user), str(user), reg, now)
+            services.register_resident(tx, "telegram", str(user), str(user), reg, now)
+
+    await store.run(work)
     return users

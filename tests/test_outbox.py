@@ -7,8 +7,8 @@ from tests.harness import Person, RunningBot
 
 
 async def queue(bot: RunningBot, chat_id: int, text: str) -> int:
-    async with bot.rt.store.transaction() as tx:
-        return await tx.outbox_add("telegram", str(chat_id), Reply(text).payload(), bot.clock.now())
+    payload, now = Reply(text).payload(), bot.clock.now()
+    return await bot.rt.store.run(lambda tx: tx.outbox_add("telegram", str(chat_id), payload, now))
 
 
 async def status(bot: RunningBot, message_id: int) -> tuple:

@@ -11,7 +11,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.model import OpinionState
 from storage.repository import NewInbound
-from storage.sqlite import SqliteStore
+from storage.sqlite import SqliteStore, SqliteTx
 from tests.harness import START
 
 
@@ -37,8 +37,7 @@ async def test_migrations_apply_once_and_set_pragmas(tmp_path: Path) -> None:
 
 async def test_foreign_keys_are_enforced(store: SqliteStore) -> None:
     with pytest.raises(sqlite3.IntegrityError):
-        async with store.transaction() as tx:
-            await tx.village_add(99999, "Xóm ma")
+        await store.run(lambda tx: tx.village_add(99999, "Xóm ma"))
 
 
 async def test_inbox_is_idempotent(store: SqliteStore) -> None:
@@ -48,18 +47,19 @@ async def test_inbox_is_idempotent(store: SqliteStore) -> None:
                                    clock.now()) == [True, False, True]  # fmt: skip
     assert await store.inbox_store([ev], clock.now()) == [False]
     assert [e.event_key for e in await store.inbox_unhandled("telegram")] == ["1", "2"]
-    async with store.transaction() as tx:
-        await tx.inbox_mark_handled("telegram", "1", clock.now())
+    await store.run(lambda tx: tx.inbox_mark_handled("telegram", "1", clock.now()))
     assert [e.event_key for e in await store.inbox_unhandled("telegram")] == ["2"]
 
 
 async def test_outbox_leases(store: SqliteStore) -> None:
     clock = ManualClock(START)
     now = clock.now()
-    async with store.transaction() as tx:
-        mine = await tx.outbox_add("telegram", "1", {"text": "a"}, now,
-                                   lease_until=now + timedelta(seconds=30))  # fmt: skip
-        free = await tx.outbox_add("telegram", "2", {"text": "b"}, now)
+    mine = await store.run(
+        lambda tx: tx.outbox_add(
+            "telegram", "1", {"text": "a"}, now, lease_until=now + timedelta(seconds=30)
+        )
+    )
+    free = await store.run(lambda tx: tx.outbox_add("telegram", "2", {"text": "b"}, now))
     lease = now + timedelta(seconds=30)
     assert [m.id for m in await store.outbox_claim(now, lease, 10)] == [free]
     assert await store.outbox_claim(now, lease, 10) == []  # both leased now
@@ -82,14 +82,18 @@ async def test_history_is_append_only(store: SqliteStore) -> None:
     clock = ManualClock(START)
     await register_residents(store, clock, 1, 14161, START + timedelta(days=9),
                                        START + timedelta(days=7))  # fmt: skip
-    async with store.transaction() as tx:
-        await tx.conn.execute(
+
+    def add(tx: SqliteTx) -> None:
+        tx.conn.execute(
             "INSERT INTO opinions (ref_code, resident_id, commune_code, text, channel, state,"
             " created_at, updated_at) VALUES ('YK-AAAAAA', 1, 14161, 't', 'telegram',"
             " 'received', 'x', 'x')"
         )
-        await tx.opinion_event_add(1, None, OpinionState.RECEIVED, "test", "", clock.now())
+        tx.opinion_event_add(1, None, OpinionState.RECEIVED, "test", "", clock.now())
+
+    await store.run(add)
     for sql in ("UPDATE opinion_events SET actor = 'x'", "DELETE FROM opinion_events"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            async with store.transaction() as tx:
-                await tx.conn.execute(sql)
+            await store.run(lambda tx, sql=sql: tx.conn.execute(sql))
+    assert await store.run(lambda tx: tx.conn.execute("SELECT COUNT(*) FROM opinion_events")
+                           .fetchone()[0]) == 1  # fmt: skip
