@@ -67,11 +67,11 @@ async def drive(tg: FakeTelegram, users: list[int], text: str, timeout: float) -
     }
 
 
-async def run_peer(n: int) -> float:
+async def run_peer(n: int, transport: str = "httpx") -> float:
     tg = await FakeTelegram().start()
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "bench" / "echo_peer.py"), "--token", tg.token,
-        "--api", tg.base_url, stdin=asyncio.subprocess.DEVNULL,
+        "--api", tg.base_url, "--transport", transport, stdin=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -133,7 +133,12 @@ async def main() -> None:
     parser.add_argument("--updates", type=int, default=3000)
     parser.add_argument("--peer-updates", type=int, default=None,
                         help="updates for the peer (default: the same)")  # fmt: skip
+    parser.add_argument("--also-aiohttp-echo", action="store_true",
+                        help="also measure the bare echo bot on our aiohttp transport")  # fmt: skip
     args = parser.parse_args()
+    if args.also_aiohttp_echo:
+        fast = await run_peer(args.updates, "aiohttp")
+        print(f"bare PTB echo on the aiohttp transport: {fast:.0f} updates/s", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         ours = await run_bot(args.updates, Path(tmp))
     peer = await run_peer(args.peer_updates or args.updates)

@@ -11,6 +11,7 @@ the inbox row being marked handled, so a crash never half-handles a message.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,8 +156,8 @@ class Conversation:
     def _handle(
         self, tx: Tx, inbound: Inbound, now: datetime, failed: bool = False
     ) -> list[OutboxMessage]:
-        if tx.inbox_is_handled(inbound.channel, inbound.event_key):
-            return []
+        if not tx.inbox_claim(inbound.channel, inbound.event_key, now):
+            return []  # handled before: a redelivery
         replies = [Reply(texts.INTERNAL_ERROR)] if failed else self._turn(tx, inbound, now)
         verdict = (
             self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
@@ -181,17 +182,15 @@ class Conversation:
             outgoing.append(
                 OutboxMessage(message_id, inbound.channel, inbound.chat_id, payload, "sending", 1)
             )
-        tx.inbox_mark_handled(inbound.channel, inbound.event_key, now)
         return outgoing
 
     def _turn(self, tx: Tx, inbound: Inbound, now: datetime) -> list[Reply]:
         if inbound.kind is InboundKind.IGNORED:
             return []
-        state = tx.conversation_get(inbound.channel, inbound.user_key)
+        state, resident = tx.person(inbound.channel, inbound.user_key)
         if state is None:
             state = ConversationState(inbound.channel, inbound.user_key, NEW)
-        resident_id = tx.identity_resident(inbound.channel, inbound.user_key)
-        resident = tx.resident_get(resident_id) if resident_id is not None else None
+        before = (state.step, json.dumps(state.data, sort_keys=True))
         if resident is None and state.step not in REGISTRATION_STEPS:
             state.step, state.data = NEW, {}
         elif resident is not None and state.step in REGISTRATION_STEPS | {NEW}:
@@ -211,8 +210,9 @@ class Conversation:
         else:
             state.data.pop("choices", None)
         if state.step == NEW and not state.data:
-            tx.conversation_delete(state.channel, state.user_key)
-        else:
+            if before[0] != NEW:
+                tx.conversation_delete(state.channel, state.user_key)
+        elif (state.step, json.dumps(state.data, sort_keys=True)) != before:
             tx.conversation_put(state, now)
         return replies
 

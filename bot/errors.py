@@ -42,6 +42,10 @@ class StorageError(DoiThoaiError):
     """The database could not do what was asked (schema, migration, connection)."""
 
 
+class DuplicateKey(StorageError):
+    """A unique value (e.g. a reference code) is already taken; the caller may pick another."""
+
+
 class SendError(DoiThoaiError):
     """An outgoing message could not be delivered."""
 

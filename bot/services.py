@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot import communes as official_list
-from bot.errors import NotFound, StorageError, ValidationError
+from bot.errors import DuplicateKey, NotFound, StorageError, ValidationError
 from bot.model import (
     Commune,
     DialogueSession,
@@ -23,7 +23,7 @@ from bot.model import (
     new_ref_code,
 )
 from nlp.screening import Screener
-from storage.repository import Tx
+from storage.repository import OpinionEvent, Tx
 
 SYSTEM = "system"
 
@@ -72,13 +72,9 @@ def submit_opinion(
 ) -> tuple[Opinion, DialogueSession | None]:
     """Store a new opinion for the commune's open session (or the next one), screened.
 
-    Idempotent on `source_event`: the same incoming message never makes two opinions.
+    `source_event` is unique in storage: the same incoming message never makes two opinions.
     """
     assert resident.id is not None
-    existing = tx.opinion_by_source(source_event)
-    if existing is not None:
-        session = tx.session_get(existing.session_id) if existing.session_id else None
-        return existing, session
     session = tx.session_open(resident.commune_code, now)
     opinion = Opinion(
         id=None,
@@ -93,23 +89,26 @@ def submit_opinion(
         created_at=now,
         updated_at=now,
     )
-    for _ in range(5):  # reference codes are random: retry the rare collision
-        if tx.opinion_by_code(opinion.ref_code) is None:
-            break
-        opinion.ref_code = new_ref_code()
-    else:
-        raise StorageError("could not allocate a unique reference code")
     _apply_screening(opinion, screener)
     opinion.transition(OpinionState.SCREENED, now)
     opinion.transition(OpinionState.PENDING_REVIEW, now)
-    opinion.id = tx.opinion_add(opinion, source_event)
-    tx.opinion_event_add(opinion.id, None, OpinionState.RECEIVED, channel, "", now)
-    tx.opinion_event_add(
-        opinion.id, OpinionState.RECEIVED, OpinionState.SCREENED, SYSTEM, _summary(opinion), now
-    )
-    tx.opinion_event_add(
-        opinion.id, OpinionState.SCREENED, OpinionState.PENDING_REVIEW, SYSTEM, "", now
-    )
+    for _ in range(5):  # reference codes are random: retry the rare collision
+        try:
+            opinion.id = tx.opinion_add(opinion, source_event)
+            break
+        except DuplicateKey:
+            opinion.ref_code = new_ref_code()
+    else:
+        raise StorageError("could not allocate a unique reference code")
+    tx.opinion_events_add(
+        [
+            OpinionEvent(opinion.id, None, OpinionState.RECEIVED, channel, "", now),
+            OpinionEvent(opinion.id, OpinionState.RECEIVED, OpinionState.SCREENED, SYSTEM,
+                         _summary(opinion), now),
+            OpinionEvent(opinion.id, OpinionState.SCREENED, OpinionState.PENDING_REVIEW, SYSTEM,
+                         "", now),
+        ]
+    )  # fmt: skip
     return opinion, session
 
 

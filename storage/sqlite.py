@@ -6,6 +6,7 @@ access is a unit of work run on the connection's thread, so transactions never i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.clock import iso, parse_iso
-from bot.errors import StorageError
+from bot.errors import DuplicateKey, StorageError
 from bot.model import (
     Commune,
     DialogueSession,
@@ -28,11 +29,18 @@ from bot.model import (
     Resident,
     Village,
 )
-from storage.repository import ConversationState, InboxEvent, NewInbound, OutboxMessage
+from storage.repository import (
+    ConversationState,
+    InboxEvent,
+    NewInbound,
+    OpinionEvent,
+    OutboxMessage,
+)
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+GROUP_COMMIT_MAX = 64  # units of work per transaction: bounds how long the write lock is held
 T = TypeVar("T")
 
 
@@ -55,6 +63,8 @@ class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._conn: aiosqlite.Connection | None = None
+        self._waiting: list[tuple[Callable[[SqliteTx], Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def open(self) -> None:
@@ -72,33 +82,58 @@ class SqliteStore:
         await self.run(_migrate)
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
 
-    async def run(self, work: Callable[[SqliteTx], T]) -> T:
-        """Run `work(tx)` in one transaction on the connection's own thread.
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StorageError("the store is not open")
+        return self._conn
 
-        aiosqlite runs every call on one worker thread, in order; handing it the whole unit
-        of work (its internal `_execute`, pinned by the version range in pyproject.toml) makes
-        a transaction one round trip instead of one per statement, and nothing interleaves.
+    async def run(self, work: Callable[[SqliteTx], T]) -> T:
+        """Run `work(tx)` atomically on the connection's own thread; return its result.
+
+        Units of work that arrive while the database is busy are run together in one
+        transaction (group commit), each inside its own SAVEPOINT, so that one unit's error
+        rolls back that unit alone. A caller gets its result only after the shared COMMIT: a
+        result in hand means the data is in the database.
         """
         if self._conn is None:
             raise StorageError("the store is not open")
-        conn = self._conn
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
 
-        def unit() -> T:
-            raw: sqlite3.Connection = conn._conn  # the sqlite3 connection, on its own thread
-            raw.execute("BEGIN IMMEDIATE")
+    async def _flush(self) -> None:
+        conn = self.conn
+        while self._waiting:
+            batch = self._waiting[:GROUP_COMMIT_MAX]
+            del self._waiting[:GROUP_COMMIT_MAX]
             try:
-                result = work(SqliteTx(raw))
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
-            return result
-
-        return await conn._execute(unit)
+                # aiosqlite runs every call on one worker thread, in order; handing it the whole
+                # batch (its internal `_execute`, pinned by the version range in pyproject.toml)
+                # makes it one round trip, and nothing can interleave with a transaction.
+                outcomes = await conn._execute(_run_batch, conn._conn, [w for w, _ in batch])
+            except BaseException as exc:  # the COMMIT itself failed: every unit failed
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():  # the caller was cancelled meanwhile
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
     async def schema_version(self) -> int:
         return await self.run(
@@ -199,6 +234,33 @@ class SqliteStore:
             "SELECT status, COUNT(*) FROM outbox GROUP BY status"
         ).fetchall())  # fmt: skip
         return {row[0]: int(row[1]) for row in rows}
+
+
+def _run_batch(
+    raw: sqlite3.Connection, works: list[Callable[[SqliteTx], Any]]
+) -> list[tuple[bool, Any]]:
+    """On the database thread: run each unit in a savepoint, all in one transaction."""
+    tx = SqliteTx(raw)
+    outcomes: list[tuple[bool, Any]] = []
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        for work in works:
+            raw.execute("SAVEPOINT unit")
+            try:
+                value = work(tx)
+            except Exception as exc:
+                raw.execute("ROLLBACK TO unit")
+                raw.execute("RELEASE unit")
+                outcomes.append((False, exc))
+            else:
+                raw.execute("RELEASE unit")
+                outcomes.append((True, value))
+        raw.execute("COMMIT")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    return outcomes
 
 
 def _migrate(tx: SqliteTx) -> None:
@@ -328,27 +390,36 @@ class SqliteTx:
         return int(row[0])
 
     # -- inbox -------------------------------------------------------------------------------
-    def inbox_is_handled(self, channel: str, event_key: str) -> bool:
+    def inbox_claim(self, channel: str, event_key: str, now: datetime) -> bool:
         row = self._one(
-            "SELECT handled_at FROM inbox WHERE channel = ? AND event_key = ?", (channel, event_key)
-        )
-        return row is not None and row[0] is not None
-
-    def inbox_mark_handled(self, channel: str, event_key: str, now: datetime) -> None:
-        self.conn.execute(
-            "UPDATE inbox SET handled_at = ? WHERE channel = ? AND event_key = ?",
+            "UPDATE inbox SET handled_at = ? WHERE channel = ? AND event_key = ?"
+            " AND handled_at IS NULL RETURNING id",
             (iso(now), channel, event_key),
         )
+        if row is not None:
+            return True
+        if self._one(
+            "SELECT 1 FROM inbox WHERE channel = ? AND event_key = ?", (channel, event_key)
+        ):
+            return False
+        raise StorageError(f"{channel} event {event_key} was handled before it was stored")
 
     # -- conversation ------------------------------------------------------------------------
-    def conversation_get(self, channel: str, user_key: str) -> ConversationState | None:
+    def person(
+        self, channel: str, user_key: str
+    ) -> tuple[ConversationState | None, Resident | None]:
         row = self._one(
-            "SELECT step, data FROM conversations WHERE channel = ? AND user_key = ?",
+            "SELECT c.step AS c_step, c.data AS c_data, r.* FROM (SELECT ? AS channel, ? AS key) k"
+            " LEFT JOIN conversations c ON c.channel = k.channel AND c.user_key = k.key"
+            " LEFT JOIN identities i ON i.channel = k.channel AND i.user_key = k.key"
+            " LEFT JOIN residents r ON r.id = i.resident_id",
             (channel, user_key),
         )
-        if row is None:
-            return None
-        return ConversationState(channel, user_key, row["step"], json.loads(row["data"]))
+        assert row is not None
+        state = None
+        if row["c_step"] is not None:
+            state = ConversationState(channel, user_key, row["c_step"], json.loads(row["c_data"]))
+        return state, (_resident(row) if row["id"] is not None else None)
 
     def conversation_put(self, state: ConversationState, now: datetime) -> None:
         self.conn.execute(
@@ -441,13 +512,6 @@ class SqliteTx:
             ),
         )
 
-    def identity_resident(self, channel: str, user_key: str) -> int | None:
-        row = self._one(
-            "SELECT resident_id FROM identities WHERE channel = ? AND user_key = ?",
-            (channel, user_key),
-        )
-        return int(row[0]) if row else None
-
     def identity_add(
         self, channel: str, user_key: str, chat_id: str, resident_id: int, now: datetime
     ) -> None:
@@ -513,35 +577,36 @@ class SqliteTx:
 
     # -- opinions ----------------------------------------------------------------------------
     def opinion_add(self, opinion: Opinion, source_event: str | None) -> int:
-        return self._insert(
-            "INSERT INTO opinions (ref_code, resident_id, commune_code, session_id, text,"
-            " photo_ref, channel, source_event, state, topic, kind, confidence, reasons,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                opinion.ref_code,
-                opinion.resident_id,
-                opinion.commune_code,
-                opinion.session_id,
-                opinion.text,
-                opinion.photo_ref,
-                opinion.channel,
-                source_event,
-                opinion.state.value,
-                opinion.topic,
-                opinion.kind,
-                opinion.confidence,
-                json.dumps(opinion.reasons, ensure_ascii=False),
-                iso(opinion.created_at),
-                iso(opinion.updated_at),
-            ),
-        )
+        try:
+            return self._insert(
+                "INSERT INTO opinions (ref_code, resident_id, commune_code, session_id, text,"
+                " photo_ref, channel, source_event, state, topic, kind, confidence, reasons,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    opinion.ref_code,
+                    opinion.resident_id,
+                    opinion.commune_code,
+                    opinion.session_id,
+                    opinion.text,
+                    opinion.photo_ref,
+                    opinion.channel,
+                    source_event,
+                    opinion.state.value,
+                    opinion.topic,
+                    opinion.kind,
+                    opinion.confidence,
+                    json.dumps(opinion.reasons, ensure_ascii=False),
+                    iso(opinion.created_at),
+                    iso(opinion.updated_at),
+                ),
+            )
+        except sqlite3.IntegrityError as err:
+            if "ref_code" in str(err):
+                raise DuplicateKey(opinion.ref_code) from err
+            raise
 
     def opinion_by_code(self, ref_code: str) -> Opinion | None:
         row = self._one("SELECT * FROM opinions WHERE ref_code = ?", (ref_code,))
-        return _opinion(row) if row else None
-
-    def opinion_by_source(self, source_event: str) -> Opinion | None:
-        row = self._one("SELECT * FROM opinions WHERE source_event = ?", (source_event,))
         return _opinion(row) if row else None
 
     def opinions_of_resident(self, resident_id: int, limit: int) -> list[Opinion]:
@@ -594,6 +659,17 @@ class SqliteTx:
                 iso(now),
             ),
         )
+
+    def opinion_events_add(self, events: Sequence[OpinionEvent]) -> None:
+        self.conn.executemany(
+            "INSERT INTO opinion_events (opinion_id, from_state, to_state, actor, reason, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (e.opinion_id, e.from_state.value if e.from_state else None, e.to_state.value,
+                 e.actor, e.reason, iso(e.at))
+                for e in events
+            ],
+        )  # fmt: skip
 
     def opinion_revision_add(self, opinion_id: int, old_text: str, now: datetime) -> None:
         self.conn.execute(

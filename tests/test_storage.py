@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
+from bot.errors import StorageError
 from bot.model import OpinionState
 from storage.repository import NewInbound
 from storage.sqlite import SqliteStore, SqliteTx
@@ -47,8 +49,11 @@ async def test_inbox_is_idempotent(store: SqliteStore) -> None:
                                    clock.now()) == [True, False, True]  # fmt: skip
     assert await store.inbox_store([ev], clock.now()) == [False]
     assert [e.event_key for e in await store.inbox_unhandled("telegram")] == ["1", "2"]
-    await store.run(lambda tx: tx.inbox_mark_handled("telegram", "1", clock.now()))
+    assert await store.run(lambda tx: tx.inbox_claim("telegram", "1", clock.now())) is True
+    assert await store.run(lambda tx: tx.inbox_claim("telegram", "1", clock.now())) is False
     assert [e.event_key for e in await store.inbox_unhandled("telegram")] == ["2"]
+    with pytest.raises(StorageError, match="handled before it was stored"):
+        await store.run(lambda tx: tx.inbox_claim("telegram", "3", clock.now()))
 
 
 async def test_outbox_leases(store: SqliteStore) -> None:
@@ -97,3 +102,25 @@ async def test_history_is_append_only(store: SqliteStore) -> None:
             await store.run(lambda tx, sql=sql: tx.conn.execute(sql))
     assert await store.run(lambda tx: tx.conn.execute("SELECT COUNT(*) FROM opinion_events")
                            .fetchone()[0]) == 1  # fmt: skip
+
+
+async def test_group_commit_isolates_a_failing_unit(store: SqliteStore) -> None:
+    now = ManualClock(START).now()
+
+    def good(n: int):
+        return lambda tx: tx.outbox_add("telegram", str(n), {"text": str(n)}, now)
+
+    def bad(tx: SqliteTx) -> None:
+        tx.outbox_add("telegram", "bad", {"text": "never"}, now)
+        raise ValueError("this unit fails after writing")
+
+    # Issued together, these share one transaction; the failing one must roll back alone.
+    results = await asyncio.gather(
+        *(store.run(good(n)) for n in range(5)), store.run(bad), store.run(good(5)),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert isinstance(results[5], ValueError)
+    assert all(isinstance(r, int) for i, r in enumerate(results) if i != 5)
+    chats = await store.run(lambda tx: [r[0] for r in tx.conn.execute(
+        "SELECT chat_id FROM outbox ORDER BY id")])  # fmt: skip
+    assert chats == ["0", "1", "2", "3", "4", "5"]

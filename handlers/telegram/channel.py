@@ -35,7 +35,7 @@ from bot.conversation import Conversation
 from bot.outbox import OutboxSender
 from handlers.telegram import handlers
 from handlers.telegram.convert import CHANNEL, TelegramTransport, retry_seconds
-from handlers.telegram.request import AiohttpRequest
+from handlers.telegram.request import AiohttpRequest, RecordingRequest
 from storage.repository import NewInbound, Store
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,13 @@ def _request(settings: Settings, pool: int) -> AiohttpRequest | HTTPXRequest:
     return AiohttpRequest(connection_pool_size=pool)
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings, polling_request: RecordingRequest) -> Application:
     assert settings.telegram_token
     builder = (
         Application.builder()
         .token(settings.telegram_token)
         .request(_request(settings, 128))
-        .get_updates_request(_request(settings, 2))
+        .get_updates_request(polling_request)
         .updater(None)
         .concurrent_updates(PerChatProcessor(MAX_CONCURRENT_UPDATES))
     )
@@ -120,7 +120,8 @@ class TelegramChannel:
         self.conversation = conversation
         self.sender = sender
         self.clock = clock
-        self.app = build_application(settings)
+        self._polling_request = RecordingRequest(_request(settings, 2))
+        self.app = build_application(settings, self._polling_request)
         self.app.bot_data["channel"] = self
         self.transport = TelegramTransport(self.app.bot)
         sender.transports[CHANNEL] = self.transport
@@ -176,7 +177,10 @@ class TelegramChannel:
             log.info("re-queued %d stored updates not handled before the last stop", len(pending))
 
     async def accept(self, updates: Sequence[Update], raw: Sequence[str] | None = None) -> int:
-        """Store updates (idempotently), then queue the ones not seen before."""
+        """Store updates (idempotently), then queue the ones not seen before.
+
+        `raw` is each update's JSON as received; without it, PTB's serialisation is stored.
+        """
         events = [
             NewInbound(
                 CHANNEL,
@@ -219,9 +223,19 @@ class TelegramChannel:
                 continue
             backoff = 1.0
             if updates:
-                await self.accept(updates)
+                await self.accept(updates, self._raw_updates(len(updates)))
                 # Only now, with the batch stored, does the next call confirm it to Telegram.
                 offset = updates[-1].update_id + 1
+
+    def _raw_updates(self, count: int) -> list[str] | None:
+        """The updates of the last getUpdates answer as Telegram sent them, if at hand."""
+        try:
+            items = json.loads(self._polling_request.last_body)["result"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if len(items) != count:
+            return None
+        return [json.dumps(item, ensure_ascii=False) for item in items]
 
     async def _start_webhook(self) -> None:
         assert self.settings.webhook_url and self.settings.webhook_secret
