@@ -44,3 +44,11 @@ def test_env_file_and_environment(tmp_path: Path) -> None:
     assert s.telegram_token == TOKEN
     assert s.database == Path("from-env.db")  # the real environment wins
     assert Settings.from_env({"TELEGRAM_BOT_TOKEN": TOKEN}, None).telegram_token == TOKEN
+
+
+def test_readme_documents_every_variable() -> None:
+    from bot.config import VARIABLES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for name, _, _ in VARIABLES:
+        assert f"`DOITHOAI_{name}`" in readme, name
