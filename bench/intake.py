@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bot.clock import SystemClock  # noqa: E402
 from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
+from tests.harness import bot_process_env  # noqa: E402
 from tests.seeding import register_residents  # noqa: E402
 
 COMMUNE = 14161
@@ -95,15 +96,7 @@ async def run_bot(n: int, workdir: Path) -> dict:
     )
     await store.close()
     tg = await FakeTelegram().start()
-    env = dict(os.environ)
-    env.update(
-        DOITHOAI_TELEGRAM_TOKEN=tg.token,
-        DOITHOAI_DATABASE=str(db),
-        DOITHOAI_TELEGRAM_API_URL=tg.base_url,
-        DOITHOAI_POLL_TIMEOUT="1",
-        DOITHOAI_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
+    env = bot_process_env(db, tg)
     profile = os.environ.get("BENCH_PROFILE")  # a path: write a cProfile of the bot there
     prefix = ["-m", "cProfile", "-o", profile] if profile else []
     process = await asyncio.create_subprocess_exec(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -27,7 +28,8 @@ SESSION_CUTOFF = datetime.combine(SESSION_DAY - timedelta(days=2), time(11, 0), 
 WEBHOOK_SECRET = "test-secret-0123456789abcdef"
 
 
-def make_settings(db: Path, tg: FakeTelegram, **overrides: str) -> Settings:
+def bot_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, str]:
+    """The bot's environment variables for talking to the fake server (overrides by name)."""
     env = {
         "DOITHOAI_TELEGRAM_TOKEN": tg.token,
         "DOITHOAI_DATABASE": str(db),
@@ -36,7 +38,19 @@ def make_settings(db: Path, tg: FakeTelegram, **overrides: str) -> Settings:
         "DOITHOAI_LOG_LEVEL": "WARNING",
     }
     env.update({f"DOITHOAI_{k.upper()}": v for k, v in overrides.items()})
-    return Settings.parse(env)
+    return env
+
+
+def bot_process_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, str]:
+    """The environment of `python -m bot run` in a subprocess, from this checkout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOITHOAI_")}
+    env.update(bot_env(db, tg, **overrides))
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    return env
+
+
+def make_settings(db: Path, tg: FakeTelegram, **overrides: str) -> Settings:
+    return Settings.parse(bot_env(db, tg, **overrides))
 
 
 async def seed(rt: Runtime, communes: tuple[int, ...] = (COMMUNE,)) -> None:

@@ -4,7 +4,6 @@ is lost, nothing is stored twice."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import sys
@@ -15,32 +14,17 @@ from bot.outbox import OutboxSender
 from handlers.telegram.channel import MAX_CONCURRENT_UPDATES
 from storage.sqlite import SqliteStore
 from tests.fakes.telegram_server import FakeTelegram
-from tests.harness import COMMUNE, SESSION_CUTOFF, SESSION_START
+from tests.harness import COMMUNE, SESSION_CUTOFF, SESSION_START, bot_process_env
 from tests.seeding import register_residents
 
-ROOT = Path(__file__).resolve().parents[1]
 RESIDENTS = 100
 PER_RESIDENT = 4
 
 
-def bot_env(db: Path, tg: FakeTelegram) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DOITHOAI_TELEGRAM_TOKEN=tg.token,
-        DOITHOAI_DATABASE=str(db),
-        DOITHOAI_TELEGRAM_API_URL=tg.base_url,
-        DOITHOAI_POLL_TIMEOUT="1",
-        DOITHOAI_FLOOD_LIMIT="1000",
-        DOITHOAI_OUTBOX_LEASE="2",
-        DOITHOAI_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
 async def start(db: Path, tg: FakeTelegram) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=bot_env(db, tg), cwd=db.parent,
+        sys.executable, "-m", "bot", "run", cwd=db.parent,
+        env=bot_process_env(db, tg, flood_limit="1000", outbox_lease="2"),
         stdin=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
 

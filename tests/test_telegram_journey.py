@@ -272,3 +272,20 @@ async def test_webhook_journey_and_secret(tg: FakeTelegram, clock: ManualClock, 
         assert await tg.post_webhook({"update_id": "x"}) == 400
     finally:
         await running.stop()
+
+
+async def test_default_httpx_transport_still_works(
+    tg: FakeTelegram, clock: ManualClock, db
+) -> None:
+    running = await start_bot(make_settings(db, tg, telegram_transport="httpx"), tg, clock)
+    try:
+        await seed(running.rt)
+        alice = Person(tg, 101, clock)
+        await alice.register()
+        (ok,) = await alice.send("Đề nghị sửa cầu dân sinh qua kênh Giao Minh bị gãy lan can")
+        assert "Mã ý kiến" in ok.visible
+        # Every button press was answered, so no spinner keeps turning in the resident's app.
+        assert len(tg.callback_answers) == 3
+        assert {m for m, _ in tg.calls} >= {"getMe", "setMyCommands", "deleteWebhook"}
+    finally:
+        await running.stop()
