@@ -24,7 +24,15 @@ from bot.communes import search as search_communes
 from bot.errors import CutoffPassed, InvalidTransition, NotFound, ValidationError
 from bot.flood import FloodGuard, FloodVerdict
 from bot.messages import Choice, Inbound, InboundKind, Reply
-from bot.model import ORGANISATION_NAMES, DialogueSession, Opinion, Organisation, Resident
+from bot.model import (
+    ORGANISATION_NAMES,
+    DialogueSession,
+    Opinion,
+    OpinionState,
+    Organisation,
+    Resident,
+    normalise_ref_code,
+)
 from bot.texts import esc
 from nlp.normalize import clean_text, fold
 from nlp.screening import Screener
@@ -63,6 +71,8 @@ COMMAND_ALIASES = {
     "trogiup": "help",
     "huy": "cancel",
     "xoadulieu": "delete_me",
+    "sua": "edit",
+    "rut": "withdraw",
 }
 MAX_VILLAGE_BUTTONS = 24
 MY_LIMIT = 10
@@ -119,6 +129,8 @@ class Conversation:
             "session": self._cmd_session,
             "my": self._cmd_my,
             "delete_me": self._cmd_delete_me,
+            "edit": self._cmd_edit,
+            "withdraw": self._cmd_withdraw,
         }
         self._steps: dict[str, Handler] = {
             NEW: self._step_new,
@@ -247,7 +259,7 @@ class Conversation:
         handler = self._commands.get(name)
         if handler is None:
             return [Reply(texts.UNKNOWN_COMMAND.format(command=esc("/" + name[:32])))]
-        if turn.resident is None and name in ("session", "my"):
+        if turn.resident is None and name in ("session", "my", "edit", "withdraw"):
             text = (
                 texts.FINISH_REGISTRATION_FIRST
                 if turn.state.step in REGISTRATION_STEPS
@@ -335,6 +347,19 @@ class Conversation:
         except (CutoffPassed, InvalidTransition, NotFound):
             return False
         return True
+
+    def _cmd_edit(self, turn: Turn) -> list[Reply]:
+        return self._change_by_code(turn, "edit")
+
+    def _cmd_withdraw(self, turn: Turn) -> list[Reply]:
+        return self._change_by_code(turn, "withdraw")
+
+    def _change_by_code(self, turn: Turn, action: str) -> list[Reply]:
+        """`/edit YK-7K3M9Q`: the same as the button, for channels and people without one."""
+        code = normalise_ref_code(turn.inbound.text)
+        if code is None:
+            return [Reply(texts.ASK_CODE.format(command=action))]
+        return self._start_change(turn, action, code)
 
     def _cmd_delete_me(self, turn: Turn) -> list[Reply]:
         if turn.resident is None:
@@ -566,14 +591,13 @@ class Conversation:
         ]
 
     @staticmethod
-    def _refusal(err: Exception, code: str) -> Reply:
+    def _refusal(err: CutoffPassed | InvalidTransition | NotFound, code: str) -> Reply:
         if isinstance(err, CutoffPassed):
             return Reply(texts.CUTOFF_PASSED.format(code=esc(code)))
         if isinstance(err, InvalidTransition):
-            return Reply(texts.NOT_EDITABLE.format(code=esc(code), state=esc(err.current)))
-        if isinstance(err, NotFound):
-            return Reply(texts.NOT_YOUR_OPINION.format(code=esc(code)))
-        raise err
+            state = texts.STATE_NAMES.get(OpinionState(err.current), err.current)
+            return Reply(texts.NOT_EDITABLE.format(code=esc(code), state=esc(state)))
+        return Reply(texts.NOT_YOUR_OPINION.format(code=esc(code)))
 
     def _new_opinion(self, turn: Turn, raw: str, photo_ref: str | None) -> list[Reply]:
         assert turn.resident is not None

@@ -21,8 +21,12 @@ class FloodGuard:
         self.window = window
         self._hits: dict[str, deque[datetime]] = {}
         self._warned: dict[str, datetime] = {}
+        self._checks = 0
 
     def check(self, key: str, now: datetime) -> FloodVerdict:
+        self._checks += 1
+        if self._checks % 1000 == 0:
+            self.forget_idle(now)
         hits = self._hits.setdefault(key, deque())
         while hits and now - hits[0] >= self.window:
             hits.popleft()

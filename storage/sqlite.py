@@ -197,15 +197,6 @@ class SqliteStore:
         ).fetchall())  # fmt: skip
         return sorted((_outbox(row) for row in rows), key=lambda m: m.id)
 
-    async def outbox_get(self, ids: Sequence[int]) -> list[OutboxMessage]:
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = await self.run(lambda tx: tx.conn.execute(
-            f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY id", list(ids)
-        ).fetchall())  # fmt: skip
-        return [_outbox(row) for row in rows]
-
     async def _write(self, sql: str, params: Sequence[Any]) -> None:
         await self.run(lambda tx: tx.conn.execute(sql, params))
 

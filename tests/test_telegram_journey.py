@@ -289,3 +289,23 @@ async def test_default_httpx_transport_still_works(
         assert {m for m, _ in tg.calls} >= {"getMe", "setMyCommands", "deleteWebhook"}
     finally:
         await running.stop()
+
+
+async def test_changes_by_typed_reference_code(bot: RunningBot) -> None:
+    alice = Person(bot.tg, 101, bot.clock)
+    await alice.register()
+    (confirmation,) = await alice.send("Đề nghị nâng cấp trạm y tế xã, thiếu thuốc thường xuyên")
+    code = confirmation.visible.split("Mã ý kiến: ")[1].split()[0]
+    (ask,) = await alice.send("/edit")
+    assert "/edit YK-" in ask.visible
+    (ask,) = await alice.send(f"/sua {code.lower().replace('-', ' ')}")  # alias, sloppy code
+    assert code in ask.visible
+    await alice.send("Đề nghị nâng cấp trạm y tế xã và bổ sung thuốc thiết yếu")
+    (confirm,) = await alice.send(f"/withdraw {code}")
+    assert "có chắc muốn rút" in confirm.visible
+    (done,) = await alice.press("Rút ý kiến")
+    assert "Đã rút ý kiến" in done.visible
+    (again,) = await alice.send(f"/withdraw {code}")
+    assert "Đã rút" in again.visible and "không thể sửa hoặc rút" in again.visible
+    (unknown,) = await alice.send("/edit YK-ZZZZZZ")
+    assert "Không tìm thấy ý kiến" in unknown.visible
