@@ -41,3 +41,85 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return _SPACES.sub(" ", stripped).strip()
+
+
+# -- for the classifier and for officers --------------------------------------------------------
+# Old-style tone placement on open "oa", "oe", "uy" syllables ("hoà", "thuỷ") becomes new style
+# ("hòa", "thủy"); "quý" keeps its tone on y (there u belongs to "qu").
+_TONE_OLD_NEW = {
+    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}  # fmt: skip
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:vn|com|net|org)(?:/\S*)?\b", re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+\b")
+_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
+_ID_NUMBER = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")  # CCCD (12) or old CMND (9)
+_REPEAT = re.compile(r"(\w)\1{2,}")
+
+# Shorthand residents type, beyond underthesea's own list (applied word by word).
+TEENCODE: dict[str, str] = {
+    "ko": "không", "k": "không", "kg": "không", "khong": "không", "hok": "không",
+    "dc": "được", "đc": "được", "dk": "được", "đk": "được",
+    "bh": "bao giờ", "bjo": "bao giờ", "bg": "bao giờ",
+    "j": "gì", "ji": "gì", "ntn": "như thế nào", "vs": "với", "ng": "người",
+    "nc": "nước", "ns": "nói", "mn": "mọi người", "ae": "anh em", "bn": "bao nhiêu",
+    "r": "rồi", "ms": "mới", "cx": "cũng", "cg": "cũng", "lm": "làm", "ntn?": "như thế nào",
+    "sdt": "số điện thoại", "sđt": "số điện thoại", "đt": "điện thoại",
+    "ubnd": "ủy ban nhân dân", "hđnd": "hội đồng nhân dân", "mttq": "mặt trận tổ quốc",
+    "bhyt": "bảo hiểm y tế", "bhxh": "bảo hiểm xã hội", "gplx": "giấy phép lái xe",
+    "cccd": "căn cước công dân", "cmnd": "chứng minh nhân dân", "gpmb": "giải phóng mặt bằng",
+    "nvh": "nhà văn hóa", "tdp": "tổ dân phố", "ntm": "nông thôn mới", "atgt": "an toàn giao thông",
+    "tk": "tài khoản", "tks": "cảm ơn", "thanks": "cảm ơn", "ok": "ok", "oke": "ok",
+}  # fmt: skip
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _modern_word(word: str) -> str:
+    tail = word[-2:]
+    new = _TONE_OLD_NEW.get(tail)
+    if new is None or (tail[0] == "u" and word[-3:-2] == "q"):
+        return word
+    return word[:-2] + new
+
+
+def modern_tones(text: str) -> str:
+    """'hoà bình', 'thuỷ lợi' -> 'hòa bình', 'thủy lợi' (lower-case text)."""
+    return _WORD.sub(lambda m: _modern_word(m.group(0)), text)
+
+
+def _expand(word: str) -> str:
+    if word in TEENCODE:
+        return TEENCODE[word]
+    squeezed = _REPEAT.sub(r"\1", word)  # "ngậppp" -> "ngập"; no Vietnamese word has 3 alike
+    return TEENCODE.get(squeezed, squeezed)
+
+
+def redact(text: str) -> str:
+    """Hide phone numbers, ID numbers and e-mails (for officers outside the Front)."""
+    text = _EMAIL.sub("[email]", text)
+    text = _PHONE.sub("[số điện thoại]", text)
+    return _ID_NUMBER.sub("[số giấy tờ]", text)
+
+
+def prepare(text: str) -> tuple[str, str]:
+    """The message as the classifier reads it: (accented words, the same words folded).
+
+    Lower case, NFC, new-style tones, URLs / phones / ID numbers as placeholder words,
+    repeated letters squeezed, shorthand expanded.
+    """
+    text = clean_text(text).lower()
+    text = _URL.sub(" lienket ", text)
+    text = _EMAIL.sub(" thudientu ", text)
+    text = _PHONE.sub(" sodienthoai ", text)
+    text = _ID_NUMBER.sub(" sogiayto ", text)
+    accented = " ".join(_expand(_modern_word(w)) for w in _WORD.findall(text))
+    return accented, fold(accented)
+
+
+def for_model(text: str) -> str:
+    """`prepare`, as one string: the words, then the words without diacritics, so that a
+    message typed without accents still meets the words it should."""
+    accented, folded = prepare(text)
+    return f"{accented} {folded}" if accented != folded else accented
