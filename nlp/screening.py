@@ -100,8 +100,10 @@ class Classifier:
                            + (f": {_quote(found)}" if found else ""))  # fmt: skip
         elif kind == "khieu_nai":
             found = cues.get("khieu_nai", []) + cues.get("personal", [])
-            reasons.append("Có dấu hiệu khiếu nại (đề nghị xem xét lại quyết định, việc làm"
-                           " liên quan quyền lợi riêng)" + (f": {_quote(found)}" if found else ""))
+            reasons.append(
+                "Có dấu hiệu khiếu nại (đề nghị xem xét lại quyết định, việc làm"
+                " liên quan quyền lợi riêng)" + (f": {_quote(found)}" if found else "")
+            )
         elif kind == "abuse":
             found = cues.get("abuse", [])
             reasons.append("Có lời lẽ xúc phạm" + (f": {_quote(found)}" if found else ""))
@@ -114,10 +116,11 @@ class Classifier:
         if kind in SCREENED_OUT:
             return Screening("khac", kind, False, round(kind_score, 3), ["khac"], reasons)
 
-        topics = [topic] + [
+        secondary = [
             f for f, words in sorted(fields.items(), key=lambda kv: -len(kv[1]))
             if f != topic and f != "khac" and len(words) >= 2
-        ][:2]  # fmt: skip
+        ]  # fmt: skip
+        topics = [topic, *secondary[:2]]
         words = fields.get(topic, [])
         reasons.insert(0, f"Lĩnh vực: {FIELDS[topic]} (độ tin cậy {_decimal(topic_score)})"
                        + (f"; từ khóa {_quote(words)}" if words else ""))  # fmt: skip
