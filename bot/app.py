@@ -17,7 +17,8 @@ from bot.config import Settings
 from bot.conversation import Conversation
 from bot.flood import FloodGuard
 from bot.outbox import OutboxSender
-from nlp.screening import ManualScreener, Screener
+from nlp.model import Example
+from nlp.screening import Classifier, Screener
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,14 @@ class Runtime:
     sender: OutboxSender
 
 
+async def load_screener(settings: Settings, store: SqliteStore) -> Screener:
+    """The trained screener, with officers' corrections folded in. Built from the corpus the
+    first time (about a second, off the event loop), then loaded from MODEL_DIR."""
+    rows = await store.run(lambda tx: tx.feedback_all())
+    feedback = [Example(text, topic, kind) for text, topic, kind in rows]
+    return await asyncio.to_thread(Classifier.from_folder, settings.model_dir, feedback)
+
+
 @contextlib.asynccontextmanager
 async def runtime(
     settings: Settings, clock: Clock | None = None, screener: Screener | None = None
@@ -40,9 +49,10 @@ async def runtime(
     store = SqliteStore(settings.database)
     await store.open()
     try:
+        screener = screener or await load_screener(settings, store)
         flood = FloodGuard(settings.flood_limit, timedelta(seconds=settings.flood_window))
         lease = timedelta(seconds=settings.outbox_lease)
-        conversation = Conversation(store, clock, screener or ManualScreener(), flood, lease)
+        conversation = Conversation(store, clock, screener, flood, lease)
         sender = OutboxSender(store, clock, {}, lease=lease)
         yield Runtime(settings, store, clock, conversation, sender)
     finally:

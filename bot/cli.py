@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     add = commune.add_parser("add", help="serve a commune (code from the official list)")
     add.add_argument("code", type=int)
     add.add_argument("--village", action="append", default=[], help="a village/group; repeat")
+    add.add_argument(
+        "--reception",
+        help="where complaints and denunciations are received (told to residents), e.g."
+        " 'Bộ phận tiếp công dân UBND xã, sáng thứ Năm hằng tuần'",
+    )
     find = commune.add_parser("search", help="find a commune's code in the official list")
     find.add_argument("name")
     commune.add_parser("list", help="communes served, with their villages")
@@ -138,7 +143,7 @@ async def _commune(args: argparse.Namespace, settings: Settings) -> int:
     def work(tx: Tx) -> list[str]:
         lines = []
         if args.action == "add":
-            commune = services.add_commune(tx, args.code, args.village, now)
+            commune = services.add_commune(tx, args.code, args.village, now, args.reception)
             lines.append(f"serving {commune.name} ({commune.province}), code {commune.code}")
         for commune in tx.communes_list():
             names = ", ".join(v.name for v in tx.villages_list(commune.code))

@@ -21,6 +21,7 @@ _SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 VARIABLES: list[tuple[str, str, str]] = [
     ("TELEGRAM_TOKEN", "", "Bot token from @BotFather. Empty: the bot runs in the terminal."),
     ("DATABASE", "doithoai.sqlite3", "Path of the SQLite database file."),
+    ("MODEL_DIR", "models", "Folder of the language model, built from the corpus on first start."),
     ("TELEGRAM_MODE", "polling", "`polling` (long polling) or `webhook`."),
     ("WEBHOOK_URL", "", "Public HTTPS address Telegram posts updates to (webhook mode)."),
     ("WEBHOOK_SECRET", "", "Secret Telegram sends back in a header (16-256 of A-Z a-z 0-9 _ -)."),
@@ -40,6 +41,7 @@ VARIABLES: list[tuple[str, str, str]] = [
 class Settings:
     telegram_token: str | None
     database: Path
+    model_dir: Path
     telegram_mode: str
     webhook_url: str | None
     webhook_secret: str | None
@@ -124,6 +126,7 @@ class Settings:
         settings = cls(
             telegram_token=token,
             database=Path(database),
+            model_dir=Path(get("MODEL_DIR") or "models"),
             telegram_mode=mode,
             webhook_url=webhook_url,
             webhook_secret=secret,

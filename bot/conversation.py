@@ -34,6 +34,7 @@ from bot.model import (
     normalise_ref_code,
 )
 from bot.texts import esc
+from nlp.labels import KINDS
 from nlp.normalize import clean_text, fold
 from nlp.screening import Screener
 from storage.repository import ConversationState, OutboxMessage, Store, Tx
@@ -616,6 +617,12 @@ class Conversation:
             turn.now,
         )
         turn.state.step, turn.state.data = IDLE, {}
+        changes = (
+            Choice(texts.EDIT, f"edit:{opinion.ref_code}"),
+            Choice(texts.WITHDRAW, f"withdraw:{opinion.ref_code}"),
+        )
+        if opinion.state is not OpinionState.PENDING_REVIEW:
+            return [self._screened_out(turn, opinion)]
         if session is not None:
             where = texts.OPINION_FOR_SESSION.format(
                 date=date_text(session.starts_at), cutoff=when_text(session.cutoff_at)
@@ -626,15 +633,29 @@ class Conversation:
         body = texts.OPINION_RECEIVED.format(
             code=opinion.ref_code, preview=preview(opinion.text), where=where
         )
-        return [
-            Reply(
-                body,
-                (
-                    Choice(texts.EDIT, f"edit:{opinion.ref_code}"),
-                    Choice(texts.WITHDRAW, f"withdraw:{opinion.ref_code}"),
-                ),
+        return [Reply(body, changes)]
+
+    @staticmethod
+    def _screened_out(turn: Turn, opinion: Opinion) -> Reply:
+        """The polite answer for what screening kept off the agenda (and where to go)."""
+        if opinion.state is OpinionState.DIVERTED:
+            commune = turn.tx.commune_get(opinion.commune_code)
+            name = commune.name if commune else "xã/phường"
+            reception = (commune.reception if commune else "") or texts.RECEPTION_DEFAULT.format(
+                commune=name
             )
-        ]
+            return Reply(
+                texts.OPINION_DIVERTED.format(
+                    code=opinion.ref_code,
+                    preview=preview(opinion.text),
+                    kind=esc(KINDS.get(opinion.kind or "", "").lower()),
+                    reception=esc(reception),
+                )
+            )
+        template = texts.OPINION_SCREENED_OUT.get(
+            opinion.kind or "", texts.OPINION_SCREENED_OUT["spam"]
+        )
+        return Reply(template.format(code=opinion.ref_code))
 
     def _step_caption(self, turn: Turn) -> list[Reply]:
         ib = turn.inbound

@@ -31,7 +31,7 @@ S = OpinionState
 # so that nothing is dropped and every change is in the opinion's history.
 TRANSITIONS: dict[OpinionState, frozenset[OpinionState]] = {
     S.RECEIVED: frozenset({S.SCREENED, S.WITHDRAWN}),
-    S.SCREENED: frozenset({S.PENDING_REVIEW, S.WITHDRAWN}),
+    S.SCREENED: frozenset({S.PENDING_REVIEW, S.DIVERTED, S.REJECTED, S.WITHDRAWN}),
     S.PENDING_REVIEW: frozenset({S.APPROVED, S.DIVERTED, S.REJECTED, S.MERGED, S.WITHDRAWN}),
     S.APPROVED: frozenset({S.ASSIGNED, S.PENDING_REVIEW}),
     S.DIVERTED: frozenset({S.PENDING_REVIEW}),
@@ -80,6 +80,7 @@ class Commune:
     code: int
     name: str
     province: str
+    reception: str = ""  # where complaints and denunciations are received (tiếp công dân)
 
 
 @dataclass(frozen=True)

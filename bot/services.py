@@ -7,7 +7,7 @@ Every function takes the open transaction and the current time, and does no othe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot import communes as official_list
@@ -22,7 +22,9 @@ from bot.model import (
     Village,
     new_ref_code,
 )
-from nlp.screening import Screener
+from nlp.duplicates import similar
+from nlp.labels import DIVERTED, FIELDS, KINDS, SCREENED_OUT
+from nlp.screening import Screener, Screening
 from storage.repository import OpinionEvent, Tx
 
 SYSTEM = "system"
@@ -89,9 +91,10 @@ def submit_opinion(
         created_at=now,
         updated_at=now,
     )
-    _apply_screening(opinion, screener)
+    screening = _apply_screening(opinion, screener)
     opinion.transition(OpinionState.SCREENED, now)
-    opinion.transition(OpinionState.PENDING_REVIEW, now)
+    outcome = _outcome(screening)
+    opinion.transition(outcome, now)
     for _ in range(5):  # reference codes are random: retry the rare collision
         try:
             opinion.id = tx.opinion_add(opinion, source_event)
@@ -105,19 +108,29 @@ def submit_opinion(
             OpinionEvent(opinion.id, None, OpinionState.RECEIVED, channel, "", now),
             OpinionEvent(opinion.id, OpinionState.RECEIVED, OpinionState.SCREENED, SYSTEM,
                          _summary(opinion), now),
-            OpinionEvent(opinion.id, OpinionState.SCREENED, OpinionState.PENDING_REVIEW, SYSTEM,
-                         "", now),
+            OpinionEvent(opinion.id, OpinionState.SCREENED, outcome, SYSTEM,
+                         "; ".join(opinion.reasons), now),
         ]
     )  # fmt: skip
     return opinion, session
 
 
-def _apply_screening(opinion: Opinion, screener: Screener) -> None:
+def _outcome(screening: Screening) -> OpinionState:
+    """Where screening sends an opinion; officers can move it back (nothing is dropped)."""
+    if screening.kind in DIVERTED:
+        return OpinionState.DIVERTED
+    if screening.kind in SCREENED_OUT:
+        return OpinionState.REJECTED
+    return OpinionState.PENDING_REVIEW
+
+
+def _apply_screening(opinion: Opinion, screener: Screener) -> Screening:
     result = screener.screen(opinion.text)
     opinion.topic = result.topic
     opinion.kind = result.kind
     opinion.confidence = result.confidence
     opinion.reasons = list(result.reasons)
+    return result
 
 
 def _summary(opinion: Opinion) -> str:
@@ -142,14 +155,44 @@ def check_changeable(tx: Tx, resident_id: int, ref_code: str, now: datetime) -> 
 def revise_opinion(
     tx: Tx, resident_id: int, ref_code: str, text: str, screener: Screener, now: datetime
 ) -> Opinion:
+    """New text for an opinion (the old one is kept), screened again: an edit that turns it
+    into a complaint, say, diverts it like a new message would."""
     opinion = own_opinion(tx, resident_id, ref_code)
     session = tx.session_get(opinion.session_id) if opinion.session_id else None
     old = opinion.revise(text, session, now)
-    _apply_screening(opinion, screener)
+    outcome = _outcome(_apply_screening(opinion, screener))
     assert opinion.id is not None
     tx.opinion_revision_add(opinion.id, old, now)
+    if outcome is not opinion.state and opinion.state is OpinionState.PENDING_REVIEW:
+        previous = opinion.transition(outcome, now)
+        tx.opinion_event_add(opinion.id, previous, outcome, SYSTEM, "; ".join(opinion.reasons), now)
     tx.opinion_update(opinion)
     return opinion
+
+
+def record_correction(
+    tx: Tx, ref_code: str, topic: str, kind: str, officer: str, now: datetime
+) -> Opinion:
+    """An officer's corrected field and kind: stored on the opinion and kept as training
+    feedback for the model (`python -m nlp retrain`)."""
+    if topic not in FIELDS or kind not in KINDS:
+        raise ValidationError(f"unknown field {topic!r} or kind {kind!r}")
+    opinion = tx.opinion_by_code(ref_code)
+    if opinion is None or opinion.id is None:
+        raise NotFound(ref_code)
+    opinion.topic, opinion.kind = topic, kind
+    opinion.reasons = [*opinion.reasons, f"Cán bộ {officer} sửa: {FIELDS[topic]}, {KINDS[kind]}"]
+    opinion.updated_at = now
+    tx.opinion_update(opinion)
+    tx.feedback_add(opinion.id, opinion.text, topic, kind, officer, now)
+    return opinion
+
+
+def similar_opinions(tx: Tx, opinion: Opinion) -> list[tuple[str, float]]:
+    """Reference codes of the opinions of the same session that say the same thing."""
+    assert opinion.id is not None
+    candidates = tx.opinion_texts(opinion.commune_code, opinion.session_id, opinion.id)
+    return [(m.key, m.score) for m in similar(opinion.text, candidates)]
 
 
 def withdraw_opinion(tx: Tx, resident_id: int, ref_code: str, now: datetime) -> Opinion:
@@ -175,11 +218,17 @@ def erase_resident(tx: Tx, resident_id: int, now: datetime) -> None:
         tx.redact_channel_data(channel, user_key, chat_id)
 
 
-def add_commune(tx: Tx, code: int, villages: list[str], now: datetime) -> Commune:
-    """Serve a commune from the official list, with its villages (added, never removed)."""
+def add_commune(
+    tx: Tx, code: int, villages: list[str], now: datetime, reception: str | None = None
+) -> Commune:
+    """Serve a commune from the official list, with its villages (added, never removed) and
+    where it receives complaints and denunciations (kept if not given)."""
     commune = official_list.official(code)
     if commune is None:
         raise ValidationError(f"{code} is not a commune or ward code of the official list")
+    known = tx.commune_get(code)
+    kept = known.reception if known else ""
+    commune = replace(commune, reception=kept if reception is None else reception.strip())
     tx.commune_put(commune, now)
     for name in villages:
         if name.strip():

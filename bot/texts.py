@@ -127,6 +127,29 @@ OPINION_RECEIVED = (
     "«{preview}»\n\n{where}\n"
     "Ông/Bà có thể sửa hoặc rút ý kiến trước hạn chót."
 )
+OPINION_DIVERTED = (
+    "Đã nhận nội dung của Ông/Bà. Mã: <code>{code}</code>\n«{preview}»\n\n"
+    "Nội dung này có tính chất <b>{kind}</b>. Theo quy định, các nội dung khiếu nại, tố cáo "
+    "không đưa ra tại hội nghị đối thoại mà được giải quyết theo quy trình tiếp công dân "
+    "(Luật Khiếu nại năm 2011, Luật Tố cáo năm 2018). Xin Ông/Bà gửi đơn hoặc đến trực tiếp: "
+    "{reception}.\n\nNội dung vẫn được lưu lại; cán bộ Mặt trận sẽ xem xét, nếu là kiến nghị "
+    "chung thì sẽ đưa vào chương trình hội nghị."
+)
+RECEPTION_DEFAULT = (
+    "Bộ phận tiếp công dân của UBND {commune}, trong giờ hành chính các ngày làm việc"
+)
+OPINION_SCREENED_OUT = {
+    "spam": (
+        "Tin nhắn của Ông/Bà (mã <code>{code}</code>) có vẻ không phải là ý kiến, kiến nghị "
+        "gửi hội nghị đối thoại nên chưa được đưa vào chương trình. Nếu đây là ý kiến, xin "
+        "Ông/Bà viết rõ vấn đề và đề nghị; cán bộ Mặt trận cũng sẽ xem lại."
+    ),
+    "abuse": (
+        "Ý kiến của Ông/Bà (mã <code>{code}</code>) có lời lẽ chưa phù hợp nên chưa thể đưa ra "
+        "hội nghị. Xin Ông/Bà diễn đạt lại nội dung kiến nghị một cách ôn hòa để được xem xét; "
+        "cán bộ Mặt trận cũng sẽ xem lại."
+    ),
+}
 OPINION_FOR_SESSION = (
     "Ý kiến được chuyển tới kỳ đối thoại ngày <b>{date}</b> (hạn chót gửi ý kiến: {cutoff})."
 )

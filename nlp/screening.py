@@ -1,8 +1,8 @@
 """The screening interface intake depends on.
 
 Each opinion is tagged with a field (topic) and a kind (kiến nghị, khiếu nại, tố cáo, spam,
-abuse) before an officer sees it. The trained classifier plugs in behind `Screener`; until it
-does, `ManualScreener` sends every opinion to an officer marked as not yet classified.
+abuse) before an officer sees it. `Classifier` is the trained screener; intake depends only on
+the `Screener` protocol.
 """
 
 from __future__ import annotations
@@ -34,20 +34,6 @@ class Screening:
 
 class Screener(Protocol):
     def screen(self, text: str) -> Screening: ...
-
-
-class ManualScreener:
-    """No automatic tagging: every opinion goes to an officer, flagged as unclassified."""
-
-    def screen(self, text: str) -> Screening:
-        return Screening(
-            topic="khac",
-            kind="kien_nghi",
-            allowed=True,
-            confidence=0.0,
-            topics=["khac"],
-            reasons=["Chưa phân loại tự động: chờ cán bộ xem xét"],
-        )
 
 
 def _decimal(value: float) -> str:

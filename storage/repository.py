@@ -130,6 +130,20 @@ class Tx(Protocol):
     ) -> None: ...
     def opinion_events_add(self, events: Sequence[OpinionEvent]) -> None: ...
     def opinion_revision_add(self, opinion_id: int, old_text: str, now: datetime) -> None: ...
+    def opinion_texts(
+        self, commune_code: int, session_id: int | None, exclude_id: int
+    ) -> list[tuple[str, str]]:
+        """(reference code, text) of the live opinions of a session (or of the commune's
+        opinions awaiting a session), to look for near-duplicates."""
+        ...
+
+    # officers' corrections, for the model
+    def feedback_add(
+        self, opinion_id: int, text: str, topic: str, kind: str, officer: str, now: datetime
+    ) -> None: ...
+    def feedback_all(self) -> list[tuple[str, str, str]]:
+        """(text, topic, kind) of every correction, oldest first."""
+        ...
 
     # outbox
     def outbox_add(

@@ -433,18 +433,21 @@ class SqliteTx:
 
     # -- communes ----------------------------------------------------------------------------
     def commune_get(self, code: int) -> Commune | None:
-        row = self._one("SELECT code, name, province FROM communes WHERE code = ?", (code,))
-        return Commune(row[0], row[1], row[2]) if row else None
+        row = self._one(
+            "SELECT code, name, province, reception FROM communes WHERE code = ?", (code,)
+        )
+        return Commune(row[0], row[1], row[2], row[3]) if row else None
 
     def communes_list(self) -> list[Commune]:
-        rows = self._all("SELECT code, name, province FROM communes ORDER BY name")
-        return [Commune(r[0], r[1], r[2]) for r in rows]
+        rows = self._all("SELECT code, name, province, reception FROM communes ORDER BY name")
+        return [Commune(r[0], r[1], r[2], r[3]) for r in rows]
 
     def commune_put(self, commune: Commune, now: datetime) -> None:
         self.conn.execute(
-            "INSERT INTO communes (code, name, province, added_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, province = excluded.province",
-            (commune.code, commune.name, commune.province, iso(now)),
+            "INSERT INTO communes (code, name, province, reception, added_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
+            " province = excluded.province, reception = excluded.reception",
+            (commune.code, commune.name, commune.province, commune.reception, iso(now)),
         )
 
     def villages_list(self, commune_code: int) -> list[Village]:
@@ -661,6 +664,35 @@ class SqliteTx:
                 for e in events
             ],
         )  # fmt: skip
+
+    def opinion_texts(
+        self, commune_code: int, session_id: int | None, exclude_id: int
+    ) -> list[tuple[str, str]]:
+        live = ("pending_review", "approved", "assigned", "answered", "delivered", "closed")
+        marks = ",".join("?" * len(live))
+        if session_id is None:
+            where, params = "commune_code = ? AND session_id IS NULL", [commune_code]
+        else:
+            where, params = "session_id = ?", [session_id]
+        rows = self._all(
+            f"SELECT ref_code, text FROM opinions WHERE {where} AND id != ?"
+            f" AND state IN ({marks}) ORDER BY id",
+            [*params, exclude_id, *live],
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def feedback_add(
+        self, opinion_id: int, text: str, topic: str, kind: str, officer: str, now: datetime
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO nlp_feedback (opinion_id, text, topic, kind, officer, at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (opinion_id, text, topic, kind, officer, iso(now)),
+        )
+
+    def feedback_all(self) -> list[tuple[str, str, str]]:
+        rows = self._all("SELECT text, topic, kind FROM nlp_feedback ORDER BY id")
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def opinion_revision_add(self, opinion_id: int, old_text: str, now: datetime) -> None:
         self.conn.execute(

@@ -26,6 +26,8 @@ SESSION_DAY = START.date() + timedelta(days=14)
 SESSION_START = datetime.combine(SESSION_DAY, time(8, 0), tzinfo=VN_TZ)
 SESSION_CUTOFF = datetime.combine(SESSION_DAY - timedelta(days=2), time(11, 0), tzinfo=VN_TZ)
 WEBHOOK_SECRET = "test-secret-0123456789abcdef"
+# One language model for the whole suite: built once from the corpus, then loaded.
+MODEL_DIR = Path(__file__).resolve().parent / ".model"
 
 
 def bot_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, str]:
@@ -36,6 +38,7 @@ def bot_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, str]:
         "DOITHOAI_TELEGRAM_API_URL": tg.base_url,
         "DOITHOAI_POLL_TIMEOUT": "1",
         "DOITHOAI_LOG_LEVEL": "WARNING",
+        "DOITHOAI_MODEL_DIR": str(MODEL_DIR),
     }
     env.update({f"DOITHOAI_{k.upper()}": v for k, v in overrides.items()})
     return env

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.harness import MODEL_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -14,6 +16,7 @@ def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.Complete
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOITHOAI_")}
     env["DOITHOAI_DATABASE"] = str(tmp_path / "demo.sqlite3")
     env["PYTHONPATH"] = str(ROOT)
+    env["DOITHOAI_MODEL_DIR"] = str(MODEL_DIR)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
         env=env, cwd=tmp_path, timeout=60,
@@ -54,7 +57,7 @@ def test_office_commands(tmp_path: Path) -> None:
     listed = run(["session", "list"], tmp_path)
     assert "2026-12-07 08:00\tcut-off 2026-12-05 11:00\tĐối thoại cuối năm" in listed.stdout
     checked = run(["check"], tmp_path)
-    assert "schema version 1" in checked.stdout and "1 commune(s)" in checked.stdout
+    assert "schema version 2" in checked.stdout and "1 commune(s)" in checked.stdout
 
 
 def test_bad_configuration_is_explained(tmp_path: Path) -> None:

@@ -30,11 +30,11 @@ async def test_migrations_apply_once_and_set_pragmas(tmp_path: Path) -> None:
     for _ in range(2):
         s = SqliteStore(path)
         await s.open()
-        assert await s.schema_version() == 1
+        assert await s.schema_version() == 2
         await s.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 2
 
 
 async def test_foreign_keys_are_enforced(store: SqliteStore) -> None:

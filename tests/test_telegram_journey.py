@@ -56,7 +56,7 @@ async def test_registration_then_opinion_then_status(bot: RunningBot) -> None:
     rows = await bot.fetch(
         "SELECT text, state, session_id, topic FROM opinions WHERE ref_code = ?", code
     )
-    assert [tuple(r) for r in rows] == [(text, "pending_review", 1, "khac")]
+    assert [tuple(r) for r in rows] == [(text, "pending_review", 1, "giao_thong")]
     history = await bot.fetch(
         "SELECT from_state, to_state FROM opinion_events e JOIN opinions o ON o.id = e.opinion_id"
         " WHERE o.ref_code = ? ORDER BY e.id",
