@@ -685,9 +685,13 @@ class Conversation:
             return [Reply(err.user_message)]
         turn.state.step, turn.state.data = IDLE, {}
         try:
-            services.revise_opinion(turn.tx, turn.resident.id, code, text, self.screener, turn.now)
+            opinion = services.revise_opinion(
+                turn.tx, turn.resident.id, code, text, self.screener, turn.now
+            )
         except (CutoffPassed, InvalidTransition, NotFound) as err:
             return [self._refusal(err, code)]
+        if opinion.state is not OpinionState.PENDING_REVIEW:
+            return [self._screened_out(turn, opinion)]
         return [Reply(texts.EDITED.format(code=esc(code)))]
 
     def _step_confirm_withdraw(self, turn: Turn) -> list[Reply]:

@@ -9,7 +9,7 @@ same term typed without them.
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from nlp.normalize import fold
@@ -440,81 +440,66 @@ SPAM_TERMS = [
 ]  # fmt: skip
 
 
-def _pattern(terms: list[str], fold_too: bool = True) -> re.Pattern[str]:
-    """One regex for the terms. Terms of two or more syllables also match without accents;
-    a single syllable does not (folded, "đê" would be "đề" and "đình" part of "gia đình")."""
-    variants = set(terms)
-    if fold_too:
-        variants |= {fold(t) for t in terms if " " in t}
-    ordered = sorted(variants, key=len, reverse=True)
-    return re.compile(r"(?<!\w)(" + "|".join(map(re.escape, ordered)) + r")(?!\w)")
+@dataclass(frozen=True)
+class Cues:
+    """What the lexicon found in one message: field -> terms, kind -> terms."""
+
+    fields: dict[str, list[str]]
+    kinds: dict[str, list[str]]
+
+
+_KIND_GROUPS: dict[str, list[str]] = {
+    "khieu_nai": COMPLAINT_TERMS,
+    "personal": PERSONAL_TERMS,
+    "to_cao": DENUNCIATION_TERMS,
+    "official": OFFICIAL_TERMS,
+    "abuse": ABUSE_TERMS,
+    "spam": SPAM_TERMS,
+}
 
 
 @lru_cache(maxsize=1)
-def field_patterns() -> dict[str, re.Pattern[str]]:
-    return {field: _pattern(terms) for field, terms in FIELD_TERMS.items()}
+def _index() -> tuple[dict[tuple[str, ...], list[tuple[str, str, str]]], dict, int]:
+    """Two lookups from word sequences to (group, name, term): one for the words as typed,
+    one for the words without diacritics. Only terms of two or more syllables are looked up
+    without diacritics (folded, "đê" would be "đề" and "đình" part of "gia đình"), and
+    insults never are ("ngủ" folds to "ngu")."""
+    accented: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+    folded: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+    groups = [("field", name, terms) for name, terms in FIELD_TERMS.items()]
+    groups += [("kind", name, terms) for name, terms in _KIND_GROUPS.items()]
+    longest = 1
+    for group, name, terms in groups:
+        for term in terms:
+            words = tuple(term.split())
+            longest = max(longest, len(words))
+            accented.setdefault(words, []).append((group, name, term))
+            if len(words) > 1 and name != "abuse":
+                folded.setdefault(tuple(fold(term).split()), []).append((group, name, term))
+    return accented, folded, longest
 
 
-@lru_cache(maxsize=1)
-def kind_patterns() -> dict[str, re.Pattern[str]]:
-    return {
-        "khieu_nai": _pattern(COMPLAINT_TERMS),
-        "personal": _pattern(PERSONAL_TERMS),
-        "to_cao": _pattern(DENUNCIATION_TERMS),
-        "official": _pattern(OFFICIAL_TERMS),
-        # Short insults must not match folded words ("ngủ" folds to "ngu"): accented only.
-        "abuse": _pattern(ABUSE_TERMS, fold_too=False),
-        "spam": _pattern(SPAM_TERMS),
-    }
+def scan(accented: str, folded: str) -> Cues:
+    """Every cue in a message (as `prepare` gives it), in one pass over its words."""
+    by_words, by_folded, longest = _index()
+    found: dict[tuple[str, str], set[str]] = {}
+    typed_without_accents = accented == folded
+    for words, index in ((accented.split(), by_words), (folded.split(), by_folded)):
+        for i in range(len(words)):
+            for n in range(1, min(longest, len(words) - i) + 1):
+                for group, name, term in index.get(tuple(words[i : i + n]), ()):
+                    if name == "abuse" and typed_without_accents:
+                        continue
+                    found.setdefault((group, name), set()).add(term)
+    fields = {n: sorted(t) for (g, n), t in found.items() if g == "field"}
+    kinds = {n: sorted(t) for (g, n), t in found.items() if g == "kind"}
+    return Cues(fields, kinds)
 
 
-@lru_cache(maxsize=1)
-def _canonical() -> dict[str, str]:
-    """Each accent-less variant back to the term as written, so a term is reported once."""
-    terms = [
-        t
-        for group in (
-            *FIELD_TERMS.values(),
-            COMPLAINT_TERMS,
-            PERSONAL_TERMS,
-            DENUNCIATION_TERMS,
-            OFFICIAL_TERMS,
-            ABUSE_TERMS,
-            SPAM_TERMS,
-        )
-        for t in group
-    ]
-    return {fold(t): t for t in terms if " " in t} | {t: t for t in terms}  # fmt: skip
-
-
-def _find(patterns: dict[str, re.Pattern[str]], text: str) -> dict[str, list[str]]:
-    canonical = _canonical()
-    found = {}
-    for name, pattern in patterns.items():
-        words = sorted({canonical.get(w, w) for w in pattern.findall(text)})
-        if words:
-            found[name] = words
-    return found
-
-
-def field_cues(model_text: str) -> dict[str, list[str]]:
-    """Fields whose words occur in the text, with the words found."""
-    return _find(field_patterns(), model_text)
-
-
-def kind_cues(accented: str, folded: str) -> dict[str, list[str]]:
-    """Kinds whose cue words occur; insults are looked for in the accented words only."""
-    others = {k: p for k, p in kind_patterns().items() if k != "abuse"}
-    found = _find(others, f"{accented} {folded}")
-    insults = kind_patterns()["abuse"].findall(accented) if accented != folded else []
-    if insults:
-        found["abuse"] = sorted(set(insults))
-    return found
-
-
-def with_cues(accented: str, folded: str) -> str:
-    """The model's input: the words, then one `cue_<name>` word per cue word found."""
+def with_cues(accented: str, folded: str, cues: Cues | None = None) -> str:
+    """The model's input: the words, then one `cue_<name>` word per cue term found."""
+    cues = cues or scan(accented, folded)
     text = f"{accented} {folded}" if accented != folded else accented
-    extra = [f"cue_{name}" for name, words in field_cues(text).items() for _ in words]
-    extra += [f"cue_{name}" for name, words in kind_cues(accented, folded).items() for _ in words]
+    extra = [f"cue_{name}" for group in (cues.fields, cues.kinds)
+             for name, terms in group.items() for _ in terms]  # fmt: skip
     return f"{text} {' '.join(extra)}" if extra else text

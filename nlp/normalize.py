@@ -14,6 +14,20 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
+def _unwanted_class() -> re.Pattern[str]:
+    """Control, format, surrogate, private-use and unassigned characters, and combining marks
+    (in the Basic Multilingual Plane, where they occur in practice), except newline and tab."""
+    unwanted = [
+        chr(c) for c in range(0x10000)
+        if unicodedata.category(chr(c)) in ("Cc", "Cf", "Cs", "Co", "Cn", "Mn")
+        and chr(c) not in "\n\t"
+    ]  # fmt: skip
+    return re.compile("[" + "".join(re.escape(ch) for ch in unwanted) + "]")
+
+
+_UNWANTED = _unwanted_class()
+
+
 def clean_text(text: str) -> str:
     """NFC, no invisible or control characters, no stray combining marks, tidy whitespace.
 
@@ -21,18 +35,8 @@ def clean_text(text: str) -> str:
     duplicates and the classifier see one spelling. After NFC every Vietnamese letter is
     precomposed, so a combining mark that is still alone is noise (e.g. "Zalgo" text) and goes.
     """
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    kept = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if ch in "\n\t":
-            kept.append(ch)
-        elif cat in ("Cc", "Cf", "Cs", "Co", "Cn") or cat == "Mn":
-            continue
-        else:
-            kept.append(ch)
-    text = "".join(kept).replace("\r", "")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = _UNWANTED.sub("", unicodedata.normalize("NFC", text).translate(_INVISIBLE))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r", "").split("\n")]
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -114,7 +118,10 @@ def prepare(text: str) -> tuple[str, str]:
     text = _EMAIL.sub(" thudientu ", text)
     text = _PHONE.sub(" sodienthoai ", text)
     text = _ID_NUMBER.sub(" sogiayto ", text)
-    accented = " ".join(_expand(_modern_word(w)) for w in _WORD.findall(text))
+    words = [_expand(_modern_word(w)) for w in _WORD.findall(text)]
+    if fold(text) == text:  # typed without accents: keep expansions without them too
+        words = [fold(w) for w in words]
+    accented = " ".join(words)
     return accented, fold(accented)
 
 

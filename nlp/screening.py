@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from nlp.labels import DIVERTED, FIELDS, KINDS, SCREENED_OUT
-from nlp.lexicon import field_cues, kind_cues, with_cues
+from nlp.lexicon import scan, with_cues
 from nlp.model import Example, Model
 from nlp.normalize import prepare
 
@@ -61,11 +61,11 @@ class Classifier:
 
     def screen(self, text: str) -> Screening:
         accented, folded = prepare(text)
-        feats = with_cues(accented, folded)
+        found = scan(accented, folded)
+        feats = with_cues(accented, folded, found)
         kind, kind_score = self.model.kind.predict_with_score(feats)
         topic, topic_score = self.model.topic.predict_with_score(feats)
-        cues = kind_cues(accented, folded)
-        fields = field_cues(f"{accented} {folded}")
+        cues, fields = found.kinds, found.fields
         reasons: list[str] = []
 
         if LITERAL_DENUNCIATION & set(cues.get("to_cao", [])):

@@ -91,8 +91,10 @@ def topic_examples(part: str, rng: random.Random) -> list[dict]:
                         f"Đề nghị {rng.choice(pool['requests'])}.")  # fmt: skip
             else:  # two fields in one message: the first is the main one
                 other = rng.choice([t for t in topics if t not in (topic, "khac")])
-                body = (f"{rng.choice(pool['problems'])} {place}; ngoài ra "
-                        f"{rng.choice(pools[other]['problems'])}, đề nghị xã xem xét cả hai việc.")
+                body = (
+                    f"{rng.choice(pool['problems'])} {place}; ngoài ra "
+                    f"{rng.choice(pools[other]['problems'])}, đề nghị xã xem xét cả hai việc."
+                )
                 labels = [topic, other]  # fmt: skip
             text = register(tidy(long_form(body, rng)), rng)
             out.append({"text": text, "topic": topic, "topics": labels, "kind": "kien_nghi"})

@@ -536,31 +536,106 @@ ENDINGS = [
 # -- what may not go to the meeting ---------------------------------------------------------
 # Complaints: a person asks to review a decision or act that harms their own rights.
 COMPLAINTS: list[tuple[str, str]] = [
-    ("dat_dai", "Tôi khiếu nại quyết định thu hồi đất số {n}/QĐ-UBND đối với thửa đất của gia đình tôi vì không đúng quy định"),
-    ("dat_dai", "Gia đình tôi không đồng ý với mức bồi thường giải phóng mặt bằng, đề nghị xem xét lại phương án đền bù cho nhà tôi"),
-    ("dat_dai", "Đề nghị xem xét lại việc không cấp giấy chứng nhận quyền sử dụng đất cho gia đình tôi"),
-    ("dat_dai", "Tôi đã gửi đơn khiếu nại việc đo đạc sai diện tích đất nhà tôi từ năm ngoái đến nay chưa được giải quyết"),
-    ("dat_dai", "Quyết định cưỡng chế công trình của gia đình tôi là trái pháp luật, tôi đề nghị hủy quyết định đó"),
-    ("dat_dai", "UBND xã ra quyết định xử phạt gia đình tôi lấn chiếm đất là sai, đất đó nhà tôi sử dụng ổn định từ năm 1990"),
-    ("dat_dai", "Tôi không đồng ý với kết quả hòa giải tranh chấp đất của xã, đề nghị giải quyết lại cho gia đình tôi"),
-    ("dat_dai", "Sổ đỏ của nhà tôi bị ghi sai tên và diện tích, tôi làm đơn đề nghị cấp lại nhưng bị từ chối không có lý do"),
-    ("chinh_sach_xa_hoi", "Gia đình tôi bị đưa ra khỏi danh sách hộ nghèo không đúng, đề nghị xem xét lại cho gia đình tôi"),
-    ("chinh_sach_xa_hoi", "Mẹ tôi bị cắt trợ cấp người cao tuổi mà không có thông báo, tôi khiếu nại việc này"),
-    ("chinh_sach_xa_hoi", "Hồ sơ hưởng chế độ người có công của bố tôi bị xã trả lại sai quy định, đề nghị xem xét lại"),
-    ("chinh_sach_xa_hoi", "Tôi khiếu nại việc xã không xét cho con tôi hưởng trợ cấp khuyết tật dù đã đủ giấy tờ"),
-    ("chinh_sach_xa_hoi", "Nhà tôi bị lũ cuốn sập mà không có tên trong danh sách hỗ trợ, tôi đề nghị xem xét lại quyết định phê duyệt danh sách"),
-    ("hanh_chinh", "Bộ phận một cửa từ chối chứng thực hồ sơ của tôi không đúng quy định, tôi khiếu nại hành vi này"),
-    ("hanh_chinh", "Tôi khiếu nại việc UBND xã không giải quyết đăng ký khai sinh cho con tôi quá thời hạn"),
-    ("hanh_chinh", "Đơn khiếu nại của tôi gửi xã ba tháng nay không được trả lời, đề nghị giải quyết dứt điểm"),
-    ("hanh_chinh", "Tôi không đồng ý với quyết định giải quyết khiếu nại lần đầu của chủ tịch xã và sẽ khiếu nại lên huyện"),
-    ("an_ninh_trat_tu", "Tôi khiếu nại quyết định xử phạt vi phạm hành chính của công an xã đối với tôi vì tôi không vi phạm"),
-    ("an_ninh_trat_tu", "Công an xã tạm giữ xe máy của tôi quá thời hạn mà không trả, đề nghị xem xét lại"),
-    ("kinh_te_tai_chinh", "Tôi không đồng ý với quyết định truy thu thuế đối với cửa hàng của gia đình tôi"),
-    ("kinh_te_tai_chinh", "Xã thu phí chợ của gia đình tôi cao hơn quy định, tôi đề nghị hoàn trả số tiền thu sai"),
-    ("giao_duc", "Nhà trường buộc con tôi thôi học không đúng quy định, gia đình tôi khiếu nại quyết định này"),
-    ("quoc_phong", "Con tôi đủ điều kiện tạm hoãn nghĩa vụ quân sự nhưng bị từ chối, gia đình đề nghị xem xét lại quyết định"),
-    ("nong_nghiep", "Ruộng nhà tôi bị thu hồi để làm trạm bơm nhưng không được bồi thường, tôi khiếu nại việc này"),
-    ("moi_truong", "Xã xử phạt gia đình tôi gây ô nhiễm là không đúng vì trại chăn nuôi đã có hệ thống xử lý, đề nghị hủy quyết định"),
+    (
+        "dat_dai",
+        "Tôi khiếu nại quyết định thu hồi đất số {n}/QĐ-UBND đối với thửa đất của gia đình tôi vì không đúng quy định",
+    ),
+    (
+        "dat_dai",
+        "Gia đình tôi không đồng ý với mức bồi thường giải phóng mặt bằng, đề nghị xem xét lại phương án đền bù cho nhà tôi",
+    ),
+    (
+        "dat_dai",
+        "Đề nghị xem xét lại việc không cấp giấy chứng nhận quyền sử dụng đất cho gia đình tôi",
+    ),
+    (
+        "dat_dai",
+        "Tôi đã gửi đơn khiếu nại việc đo đạc sai diện tích đất nhà tôi từ năm ngoái đến nay chưa được giải quyết",
+    ),
+    (
+        "dat_dai",
+        "Quyết định cưỡng chế công trình của gia đình tôi là trái pháp luật, tôi đề nghị hủy quyết định đó",
+    ),
+    (
+        "dat_dai",
+        "UBND xã ra quyết định xử phạt gia đình tôi lấn chiếm đất là sai, đất đó nhà tôi sử dụng ổn định từ năm 1990",
+    ),
+    (
+        "dat_dai",
+        "Tôi không đồng ý với kết quả hòa giải tranh chấp đất của xã, đề nghị giải quyết lại cho gia đình tôi",
+    ),
+    (
+        "dat_dai",
+        "Sổ đỏ của nhà tôi bị ghi sai tên và diện tích, tôi làm đơn đề nghị cấp lại nhưng bị từ chối không có lý do",
+    ),
+    (
+        "chinh_sach_xa_hoi",
+        "Gia đình tôi bị đưa ra khỏi danh sách hộ nghèo không đúng, đề nghị xem xét lại cho gia đình tôi",
+    ),
+    (
+        "chinh_sach_xa_hoi",
+        "Mẹ tôi bị cắt trợ cấp người cao tuổi mà không có thông báo, tôi khiếu nại việc này",
+    ),
+    (
+        "chinh_sach_xa_hoi",
+        "Hồ sơ hưởng chế độ người có công của bố tôi bị xã trả lại sai quy định, đề nghị xem xét lại",
+    ),
+    (
+        "chinh_sach_xa_hoi",
+        "Tôi khiếu nại việc xã không xét cho con tôi hưởng trợ cấp khuyết tật dù đã đủ giấy tờ",
+    ),
+    (
+        "chinh_sach_xa_hoi",
+        "Nhà tôi bị lũ cuốn sập mà không có tên trong danh sách hỗ trợ, tôi đề nghị xem xét lại quyết định phê duyệt danh sách",
+    ),
+    (
+        "hanh_chinh",
+        "Bộ phận một cửa từ chối chứng thực hồ sơ của tôi không đúng quy định, tôi khiếu nại hành vi này",
+    ),
+    (
+        "hanh_chinh",
+        "Tôi khiếu nại việc UBND xã không giải quyết đăng ký khai sinh cho con tôi quá thời hạn",
+    ),
+    (
+        "hanh_chinh",
+        "Đơn khiếu nại của tôi gửi xã ba tháng nay không được trả lời, đề nghị giải quyết dứt điểm",
+    ),
+    (
+        "hanh_chinh",
+        "Tôi không đồng ý với quyết định giải quyết khiếu nại lần đầu của chủ tịch xã và sẽ khiếu nại lên huyện",
+    ),
+    (
+        "an_ninh_trat_tu",
+        "Tôi khiếu nại quyết định xử phạt vi phạm hành chính của công an xã đối với tôi vì tôi không vi phạm",
+    ),
+    (
+        "an_ninh_trat_tu",
+        "Công an xã tạm giữ xe máy của tôi quá thời hạn mà không trả, đề nghị xem xét lại",
+    ),
+    (
+        "kinh_te_tai_chinh",
+        "Tôi không đồng ý với quyết định truy thu thuế đối với cửa hàng của gia đình tôi",
+    ),
+    (
+        "kinh_te_tai_chinh",
+        "Xã thu phí chợ của gia đình tôi cao hơn quy định, tôi đề nghị hoàn trả số tiền thu sai",
+    ),
+    (
+        "giao_duc",
+        "Nhà trường buộc con tôi thôi học không đúng quy định, gia đình tôi khiếu nại quyết định này",
+    ),
+    (
+        "quoc_phong",
+        "Con tôi đủ điều kiện tạm hoãn nghĩa vụ quân sự nhưng bị từ chối, gia đình đề nghị xem xét lại quyết định",
+    ),
+    (
+        "nong_nghiep",
+        "Ruộng nhà tôi bị thu hồi để làm trạm bơm nhưng không được bồi thường, tôi khiếu nại việc này",
+    ),
+    (
+        "moi_truong",
+        "Xã xử phạt gia đình tôi gây ô nhiễm là không đúng vì trại chăn nuôi đã có hệ thống xử lý, đề nghị hủy quyết định",
+    ),
 ]
 # Denunciations: a law violation by an identifiable official, agency or person.
 DENUNCIATIONS: list[tuple[str, str]] = [
@@ -568,19 +643,37 @@ DENUNCIATIONS: list[tuple[str, str]] = [
     ("dat_dai", "Ông {name} ở {w} chiếm đất công để xây nhà mà chính quyền không xử lý"),
     ("dat_dai", "{role} {name} cấp đất trái thẩm quyền cho người nhà"),
     ("chinh_sach_xa_hoi", "Trưởng thôn {name} ăn chặn tiền hỗ trợ lũ lụt của bà con"),
-    ("chinh_sach_xa_hoi", "Tôi tố cáo {role} {name} lập danh sách hộ nghèo khống để hưởng tiền hỗ trợ"),
+    (
+        "chinh_sach_xa_hoi",
+        "Tôi tố cáo {role} {name} lập danh sách hộ nghèo khống để hưởng tiền hỗ trợ",
+    ),
     ("chinh_sach_xa_hoi", "{role} {name} đòi tiền người có công mới làm hồ sơ hưởng chế độ"),
     ("kinh_te_tai_chinh", "Kế toán xã {name} tham ô tiền xây dựng nhà văn hóa thôn"),
-    ("kinh_te_tai_chinh", "Tôi tố cáo {role} {name} thu tiền của dân không có biên lai rồi tiêu riêng"),
+    (
+        "kinh_te_tai_chinh",
+        "Tôi tố cáo {role} {name} thu tiền của dân không có biên lai rồi tiêu riêng",
+    ),
     ("kinh_te_tai_chinh", "Ban quản lý chợ do ông {name} đứng đầu thu tiền ki ốt rồi chiếm đoạt"),
     ("an_ninh_trat_tu", "Công an viên {name} bảo kê cho điểm đánh bạc ở {w}"),
-    ("an_ninh_trat_tu", "Tôi tố giác ông {name} ở {w} buôn bán ma túy, nhiều người biết nhưng sợ không dám nói"),
-    ("an_ninh_trat_tu", "Ông {name} cho vay nặng lãi và thuê người đánh người nợ, đề nghị công an điều tra"),
+    (
+        "an_ninh_trat_tu",
+        "Tôi tố giác ông {name} ở {w} buôn bán ma túy, nhiều người biết nhưng sợ không dám nói",
+    ),
+    (
+        "an_ninh_trat_tu",
+        "Ông {name} cho vay nặng lãi và thuê người đánh người nợ, đề nghị công an điều tra",
+    ),
     ("hanh_chinh", "Phó chủ tịch xã {name} nhận hối lộ để cấp phép xây dựng"),
     ("hanh_chinh", "{role} {name} vòi tiền người dân mới chứng thực giấy tờ"),
     ("hanh_chinh", "Tôi tố cáo {role} {name} làm giả hồ sơ để hợp thức hóa đất cho người thân"),
-    ("moi_truong", "Ông {name} khai thác cát trái phép ở {w} và đút lót cho cán bộ để không bị xử lý"),
-    ("moi_truong", "Chủ trại lợn {name} cố tình xả thải trái phép ra sông và đe dọa người dân đi báo"),
+    (
+        "moi_truong",
+        "Ông {name} khai thác cát trái phép ở {w} và đút lót cho cán bộ để không bị xử lý",
+    ),
+    (
+        "moi_truong",
+        "Chủ trại lợn {name} cố tình xả thải trái phép ra sông và đe dọa người dân đi báo",
+    ),
     ("giao_duc", "Hiệu trưởng {name} thu tiền trái quy định của phụ huynh rồi chia nhau"),
     ("xay_dung_dang", "Bí thư chi bộ {name} lợi dụng chức vụ chiếm đất quỹ hai của thôn"),
     ("y_te", "Trưởng trạm y tế {name} bán thuốc cấp miễn phí cho người bệnh để thu lợi"),
