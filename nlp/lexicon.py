@@ -458,35 +458,41 @@ _KIND_GROUPS: dict[str, list[str]] = {
 }
 
 
+Index = dict[tuple[str, ...], list[tuple[str, str, str]]]
+
+
 @lru_cache(maxsize=1)
-def _index() -> tuple[dict[tuple[str, ...], list[tuple[str, str, str]]], dict, int]:
-    """Two lookups from word sequences to (group, name, term): one for the words as typed,
-    one for the words without diacritics. Only terms of two or more syllables are looked up
-    without diacritics (folded, "đê" would be "đề" and "đình" part of "gia đình"), and
-    insults never are ("ngủ" folds to "ngu")."""
-    accented: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
-    folded: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+def _index() -> tuple[Index, Index, dict[str, list[int]]]:
+    """Lookups from word sequences to (group, name, term): one for the words as typed, one
+    for the words without diacritics, and for each word that can start a term, the lengths
+    of those terms. Only terms of two or more syllables are looked up without diacritics
+    (folded, "đê" would be "đề" and "đình" part of "gia đình"), and insults never are
+    ("ngủ" folds to "ngu")."""
+    accented: Index = {}
+    folded: Index = {}
+    starts: dict[str, set[int]] = {}
     groups = [("field", name, terms) for name, terms in FIELD_TERMS.items()]
     groups += [("kind", name, terms) for name, terms in _KIND_GROUPS.items()]
-    longest = 1
     for group, name, terms in groups:
         for term in terms:
             words = tuple(term.split())
-            longest = max(longest, len(words))
             accented.setdefault(words, []).append((group, name, term))
+            starts.setdefault(words[0], set()).add(len(words))
             if len(words) > 1 and name != "abuse":
-                folded.setdefault(tuple(fold(term).split()), []).append((group, name, term))
-    return accented, folded, longest
+                plain = tuple(fold(term).split())
+                folded.setdefault(plain, []).append((group, name, term))
+                starts.setdefault(plain[0], set()).add(len(plain))
+    return accented, folded, {w: sorted(n) for w, n in starts.items()}
 
 
 def scan(accented: str, folded: str) -> Cues:
     """Every cue in a message (as `prepare` gives it), in one pass over its words."""
-    by_words, by_folded, longest = _index()
+    by_words, by_folded, starts = _index()
     found: dict[tuple[str, str], set[str]] = {}
     typed_without_accents = accented == folded
     for words, index in ((accented.split(), by_words), (folded.split(), by_folded)):
-        for i in range(len(words)):
-            for n in range(1, min(longest, len(words) - i) + 1):
+        for i, word in enumerate(words):
+            for n in starts.get(word, ()):
                 for group, name, term in index.get(tuple(words[i : i + n]), ()):
                     if name == "abuse" and typed_without_accents:
                         continue

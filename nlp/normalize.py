@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Invisible characters that phones and copy-paste insert: zero-width, BOM, bidi marks.
 _INVISIBLE = dict.fromkeys(
@@ -40,11 +41,13 @@ def clean_text(text: str) -> str:
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+_MARKS = re.compile("[\u0300-\u036f]")
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics ('Giao Minh' == 'giao minh' == 'giáo mính'): for search."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return _SPACES.sub(" ", stripped).strip()
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return _SPACES.sub(" ", _MARKS.sub("", decomposed)).strip()
 
 
 # -- for the classifier and for officers --------------------------------------------------------
@@ -93,6 +96,12 @@ def modern_tones(text: str) -> str:
     return _WORD.sub(lambda m: _modern_word(m.group(0)), text)
 
 
+@lru_cache(maxsize=65536)
+def _normal_word(word: str) -> str:
+    """One word as the model reads it (memoised: residents use the same words again)."""
+    return _expand(_modern_word(word))
+
+
 def _expand(word: str) -> str:
     if word in TEENCODE:
         return TEENCODE[word]
@@ -118,7 +127,7 @@ def prepare(text: str) -> tuple[str, str]:
     text = _EMAIL.sub(" thudientu ", text)
     text = _PHONE.sub(" sodienthoai ", text)
     text = _ID_NUMBER.sub(" sogiayto ", text)
-    words = [_expand(_modern_word(w)) for w in _WORD.findall(text)]
+    words = [_normal_word(w) for w in _WORD.findall(text)]
     if fold(text) == text:  # typed without accents: keep expansions without them too
         words = [fold(w) for w in words]
     accented = " ".join(words)
