@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nlp.model import Model, load_corpus, training_examples
+from nlp.normalize import _normal_word as normal_word
 from nlp.screening import Classifier
 
 
