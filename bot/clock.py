@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,7 @@ def to_local(when: datetime) -> datetime:
     return when.astimezone(VN_TZ)
 
 
+@lru_cache(maxsize=64)  # one unit of work stamps many rows with the same instant
 def iso(when: datetime) -> str:
     """The one text form timestamps are stored in (UTC, ISO 8601)."""
     return when.astimezone(UTC).isoformat(timespec="microseconds")

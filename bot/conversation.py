@@ -11,7 +11,6 @@ the inbox row being marked handled, so a crash never half-handles a message.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -203,7 +202,7 @@ class Conversation:
         state, resident = tx.person(inbound.channel, inbound.user_key)
         if state is None:
             state = ConversationState(inbound.channel, inbound.user_key, NEW)
-        before = (state.step, json.dumps(state.data, sort_keys=True))
+        before = (state.step, dict(state.data))  # steps assign new values, never mutate
         if resident is None and state.step not in REGISTRATION_STEPS:
             state.step, state.data = NEW, {}
         elif resident is not None and state.step in REGISTRATION_STEPS | {NEW}:
@@ -225,7 +224,7 @@ class Conversation:
         if state.step == NEW and not state.data:
             if before[0] != NEW:
                 tx.conversation_delete(state.channel, state.user_key)
-        elif (state.step, json.dumps(state.data, sort_keys=True)) != before:
+        elif (state.step, state.data) != before:
             tx.conversation_put(state, now)
         return replies
 

@@ -77,6 +77,9 @@ class SqliteStore:
             "PRAGMA synchronous=NORMAL",  # durable against process crashes; fsync at checkpoint
             "PRAGMA foreign_keys=ON",
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+            "PRAGMA cache_size=-65536",  # 64 MiB of pages: indexes stay in memory
+            "PRAGMA mmap_size=268435456",  # read through the OS page cache, no copies
+            "PRAGMA temp_store=MEMORY",
         ):
             await self._conn.execute(pragma)
         await self.run(_migrate)
