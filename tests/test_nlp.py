@@ -129,3 +129,11 @@ def test_classify_command_streams_json_lines(tmp_path: Path) -> None:
     assert set(out[0]) == {"topic", "topics", "kind", "allowed", "confidence", "reasons"}
     assert all("error" in o for o in out[1:5])
     assert out[5]["kind"] == "to_cao" and out[5]["allowed"] is False
+
+
+def test_committed_corpus_is_what_the_generator_makes() -> None:
+    from nlp.corpus.build import OUT, build
+
+    committed = [json.loads(line) for line in OUT.read_text(encoding="utf-8").splitlines()]
+    assert committed == build()
+    assert len([r for r in committed if r["split"] == "train"]) >= 2000
