@@ -42,6 +42,17 @@ async def load_screener(settings: Settings, store: SqliteStore) -> Screener:
 
 
 @contextlib.asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[SqliteStore]:
+    """Just the database, for office commands that need no conversation and no model."""
+    store = SqliteStore(settings.database)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@contextlib.asynccontextmanager
 async def runtime(
     settings: Settings, clock: Clock | None = None, screener: Screener | None = None
 ) -> AsyncIterator[Runtime]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from bot import services
-from bot.app import run_console, run_telegram, runtime
+from bot.app import open_store, run_console, run_telegram
 from bot.clock import VN_TZ, SystemClock, to_local
 from bot.communes import official_communes, search
 from bot.config import Settings
@@ -118,9 +118,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await _seed_demo(settings)
         return 0
     if command == "check":
-        async with runtime(settings) as rt:
-            version = await rt.store.schema_version()
-            served = await rt.store.run(lambda tx: tx.communes_list())
+        async with open_store(settings) as store:
+            version = await store.schema_version()
+            served = await store.run(lambda tx: tx.communes_list())
         mode = f"telegram ({settings.telegram_mode})" if settings.telegram_token else "terminal"
         print(
             f"configuration ok; database {settings.database} at schema version {version};"
@@ -151,9 +151,9 @@ async def _commune(args: argparse.Namespace, settings: Settings) -> int:
                          f"{names or '(no villages configured)'}")  # fmt: skip
         return lines
 
-    async with runtime(settings) as rt:
-        now = rt.clock.now()
-        print("\n".join(await rt.store.run(work)))
+    now = SystemClock().now()
+    async with open_store(settings) as store:
+        print("\n".join(await store.run(work)))
     return 0
 
 
@@ -181,15 +181,15 @@ async def _session(args: argparse.Namespace, settings: Settings) -> int:
             for s in tx.sessions_list(args.commune)
         ]
 
-    async with runtime(settings) as rt:
-        now = rt.clock.now()
-        print("\n".join(await rt.store.run(work)))
+    now = SystemClock().now()
+    async with open_store(settings) as store:
+        print("\n".join(await store.run(work)))
     return 0
 
 
 async def _seed_demo_if_empty(settings: Settings) -> None:
-    async with runtime(settings) as rt:
-        if await rt.store.run(lambda tx: tx.communes_list()):
+    async with open_store(settings) as store:
+        if await store.run(lambda tx: tx.communes_list()):
             return
     print("The database has no commune yet: adding the demo commune (Xã Giao Minh).",
           file=sys.stderr)  # fmt: skip
@@ -219,6 +219,6 @@ async def _seed_demo(settings: Settings) -> None:
                 now,
             )
 
-    async with runtime(settings) as rt:
-        await rt.store.run(work)
+    async with open_store(settings) as store:
+        await store.run(work)
     print(f"demo commune Xã Giao Minh ready, with a session on {day:%d/%m/%Y}", file=sys.stderr)
