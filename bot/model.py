@@ -37,7 +37,7 @@ TRANSITIONS: dict[OpinionState, frozenset[OpinionState]] = {
     S.DIVERTED: frozenset({S.PENDING_REVIEW}),
     S.REJECTED: frozenset({S.PENDING_REVIEW}),
     S.MERGED: frozenset({S.PENDING_REVIEW, S.DELIVERED}),
-    S.ASSIGNED: frozenset({S.ANSWERED, S.ASSIGNED}),
+    S.ASSIGNED: frozenset({S.ANSWERED, S.ASSIGNED, S.APPROVED}),
     S.ANSWERED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.CLOSED, S.PENDING_REVIEW}),
     S.CLOSED: frozenset({S.PENDING_REVIEW}),
@@ -50,6 +50,53 @@ RESIDENT_EDITABLE = frozenset({S.RECEIVED, S.SCREENED, S.PENDING_REVIEW})
 
 def can_transition(current: OpinionState, target: OpinionState) -> bool:
     return target in TRANSITIONS[current]
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # the deployment: adds communes and officers
+    FRONT = "front"  # Fatherland Front officer of a commune: the moderation queue
+    DEPARTMENT = "department"  # answers what is assigned to their department
+    OFFICE = "office"  # the office / the chair: reports, sessions
+
+
+ROLE_NAMES: dict[Role, str] = {
+    Role.ADMIN: "Quản trị hệ thống",
+    Role.FRONT: "Cán bộ Mặt trận",
+    Role.DEPARTMENT: "Cán bộ chuyên môn",
+    Role.OFFICE: "Văn phòng / Chủ trì",
+}
+
+
+@dataclass(frozen=True)
+class StaffRole:
+    role: Role
+    commune_code: int | None  # None for the deployment's admins
+    department: str | None = None
+
+
+# Departments every commune starts with, and the field each answers by default (plans 000-004).
+DEFAULT_DEPARTMENTS: dict[str, str] = {
+    "dia_chinh": "Địa chính – Xây dựng – Môi trường",
+    "cong_an": "Công an xã",
+    "quan_su": "Ban Chỉ huy Quân sự",
+    "tai_chinh": "Tài chính – Kế toán",
+    "ldtbxh": "Lao động – Thương binh và Xã hội",
+    "tu_phap": "Tư pháp – Hộ tịch",
+    "vhxh": "Văn hóa – Xã hội",
+    "tram_y_te": "Trạm Y tế",
+    "truong_hoc": "Các trường học",
+    "kinh_te": "Phòng Kinh tế",
+    "phvhcc": "Trung tâm Phục vụ hành chính công",
+    "xay_dung_dang": "Ban Xây dựng Đảng",
+    "van_phong": "Văn phòng",
+}
+DEFAULT_FIELD_DEPARTMENTS: dict[str, str] = {
+    "dat_dai": "dia_chinh", "moi_truong": "dia_chinh", "giao_thong": "kinh_te",
+    "y_te": "tram_y_te", "giao_duc": "truong_hoc", "an_ninh_trat_tu": "cong_an",
+    "quoc_phong": "quan_su", "chinh_sach_xa_hoi": "ldtbxh", "nong_nghiep": "kinh_te",
+    "ha_tang_dien_nuoc": "kinh_te", "hanh_chinh": "phvhcc", "kinh_te_tai_chinh": "tai_chinh",
+    "van_hoa_the_thao": "vhxh", "xay_dung_dang": "xay_dung_dang", "khac": "van_phong",
+}  # fmt: skip
 
 
 class Organisation(StrEnum):
@@ -81,6 +128,7 @@ class Commune:
     name: str
     province: str
     reception: str = ""  # where complaints and denunciations are received (tiếp công dân)
+    front_chat: str = ""  # "telegram:<chat id>" of the Front's group; empty: private chats
 
 
 @dataclass(frozen=True)
@@ -149,6 +197,9 @@ class Opinion:
     kind: str | None = None
     confidence: float | None = None
     reasons: list[str] = field(default_factory=list)
+    version: int = 0  # bumped by every officer action: a stale card cannot act
+    department: str | None = None
+    merged_into: int | None = None
 
     def transition(self, target: OpinionState, now: datetime) -> OpinionState:
         """Move to `target` or raise InvalidTransition; returns the state it left."""

@@ -27,6 +27,8 @@ from bot.model import (
     OpinionState,
     Organisation,
     Resident,
+    Role,
+    StaffRole,
     Village,
 )
 from storage.repository import (
@@ -363,6 +365,9 @@ def _opinion(row: sqlite3.Row) -> Opinion:
         kind=row["kind"],
         confidence=row["confidence"],
         reasons=json.loads(row["reasons"]),
+        version=row["version"],
+        department=row["department"],
+        merged_into=row["merged_into"],
     )
 
 
@@ -435,22 +440,114 @@ class SqliteTx:
         )
 
     # -- communes ----------------------------------------------------------------------------
+    _COMMUNE = "SELECT code, name, province, reception, front_chat FROM communes"
+
     def commune_get(self, code: int) -> Commune | None:
-        row = self._one(
-            "SELECT code, name, province, reception FROM communes WHERE code = ?", (code,)
-        )
-        return Commune(row[0], row[1], row[2], row[3]) if row else None
+        row = self._one(self._COMMUNE + " WHERE code = ?", (code,))
+        return Commune(*row) if row else None
 
     def communes_list(self) -> list[Commune]:
-        rows = self._all("SELECT code, name, province, reception FROM communes ORDER BY name")
-        return [Commune(r[0], r[1], r[2], r[3]) for r in rows]
+        return [Commune(*r) for r in self._all(self._COMMUNE + " ORDER BY name")]
 
     def commune_put(self, commune: Commune, now: datetime) -> None:
         self.conn.execute(
-            "INSERT INTO communes (code, name, province, reception, added_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
-            " province = excluded.province, reception = excluded.reception",
-            (commune.code, commune.name, commune.province, commune.reception, iso(now)),
+            "INSERT INTO communes (code, name, province, reception, front_chat, added_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
+            " province = excluded.province, reception = excluded.reception,"
+            " front_chat = excluded.front_chat",
+            (commune.code, commune.name, commune.province, commune.reception,
+             commune.front_chat, iso(now)),
+        )  # fmt: skip
+
+    # -- staff, invitations, departments ---------------------------------------------------
+    def staff_roles(self, channel: str, user_key: str) -> list[StaffRole]:
+        rows = self._all(
+            "SELECT role, commune_code, department FROM staff WHERE channel = ? AND user_key = ?",
+            (channel, user_key),
+        )
+        return [StaffRole(Role(r[0]), r[1], r[2]) for r in rows]
+
+    def staff_add(
+        self, channel: str, user_key: str, role: StaffRole, added_by: str, now: datetime
+    ) -> bool:
+        row = self._one(
+            "INSERT INTO staff (channel, user_key, role, commune_code, department, added_by,"
+            " added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            (channel, user_key, role.role.value, role.commune_code, role.department, added_by,
+             iso(now)),
+        )  # fmt: skip
+        return row is not None
+
+    def staff_remove(self, channel: str, user_key: str, commune_code: int | None) -> int:
+        if commune_code is None:
+            cur = self.conn.execute(
+                "DELETE FROM staff WHERE channel = ? AND user_key = ?", (channel, user_key)
+            )
+        else:
+            cur = self.conn.execute(
+                "DELETE FROM staff WHERE channel = ? AND user_key = ? AND commune_code = ?",
+                (channel, user_key, commune_code),
+            )
+        return cur.rowcount
+
+    def staff_all(self) -> list[tuple[str, str, StaffRole]]:
+        rows = self._all(
+            "SELECT channel, user_key, role, commune_code, department FROM staff"
+            " ORDER BY commune_code, role, user_key"
+        )
+        return [(r[0], r[1], StaffRole(Role(r[2]), r[3], r[4])) for r in rows]
+
+    def staff_with_role(self, commune_code: int, role: Role) -> list[tuple[str, str]]:
+        rows = self._all(
+            "SELECT DISTINCT channel, user_key FROM staff WHERE commune_code = ? AND role = ?",
+            (commune_code, role.value),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def invitation_add(
+        self, code: str, role: StaffRole, created_by: str, now: datetime, expires: datetime
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO invitations (code, role, commune_code, department, created_by,"
+            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (code, role.role.value, role.commune_code, role.department, created_by, iso(now),
+             iso(expires)),
+        )  # fmt: skip
+
+    def invitation_use(self, code: str, used_by: str, now: datetime) -> StaffRole | None:
+        row = self._one(
+            "UPDATE invitations SET used_by = ?, used_at = ? WHERE code = ? AND used_at IS NULL"
+            " AND expires_at > ? RETURNING role, commune_code, department",
+            (used_by, iso(now), code, iso(now)),
+        )
+        return StaffRole(Role(row[0]), row[1], row[2]) if row else None
+
+    def departments_list(self, commune_code: int) -> list[tuple[str, str]]:
+        rows = self._all(
+            "SELECT code, name FROM departments WHERE commune_code = ? ORDER BY name",
+            (commune_code,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def department_put(self, commune_code: int, code: str, name: str) -> None:
+        self.conn.execute(
+            "INSERT INTO departments (commune_code, code, name) VALUES (?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET name = excluded.name",
+            (commune_code, code, name),
+        )
+
+    def field_department(self, commune_code: int, topic: str) -> str | None:
+        row = self._one(
+            "SELECT department FROM field_departments WHERE commune_code = ? AND topic = ?",
+            (commune_code, topic),
+        )
+        return row[0] if row else None
+
+    def field_department_put(self, commune_code: int, topic: str, department: str) -> None:
+        self.conn.execute(
+            "INSERT INTO field_departments (commune_code, topic, department) VALUES (?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET department = excluded.department",
+            (commune_code, topic, department),
         )
 
     def villages_list(self, commune_code: int) -> list[Village]:
@@ -602,6 +699,45 @@ class SqliteTx:
                 raise DuplicateKey(opinion.ref_code) from err
             raise
 
+    def opinion_get(self, opinion_id: int) -> Opinion | None:
+        row = self._one("SELECT * FROM opinions WHERE id = ?", (opinion_id,))
+        return _opinion(row) if row else None
+
+    def opinion_history(self, opinion_id: int) -> list[OpinionEvent]:
+        rows = self._all(
+            "SELECT * FROM opinion_events WHERE opinion_id = ? ORDER BY id", (opinion_id,)
+        )
+        return [
+            OpinionEvent(r["opinion_id"], OpinionState(r["from_state"]) if r["from_state"]
+                         else None, OpinionState(r["to_state"]), r["actor"], r["reason"],
+                         parse_iso(r["at"]))
+            for r in rows
+        ]  # fmt: skip
+
+    def opinions_queue(
+        self, commune_code: int, states: Sequence[str], topic: str | None, limit: int, offset: int
+    ) -> list[Opinion]:
+        marks = ",".join("?" * len(states))
+        topic_sql = " AND topic = ?" if topic else ""
+        params: list[Any] = [commune_code, *states] + ([topic] if topic else []) + [limit, offset]
+        rows = self._all(
+            f"SELECT * FROM opinions WHERE commune_code = ? AND state IN ({marks}){topic_sql}"
+            " ORDER BY id LIMIT ? OFFSET ?",
+            params,
+        )
+        return [_opinion(r) for r in rows]
+
+    def opinion_counts(
+        self, commune_code: int, session_id: int | None
+    ) -> list[tuple[str, str, int]]:
+        where = "session_id = ?" if session_id is not None else "session_id IS NULL"
+        rows = self._all(
+            f"SELECT state, COALESCE(topic, 'khac'), COUNT(*) FROM opinions WHERE commune_code = ?"
+            f" AND {where} GROUP BY 1, 2",
+            [commune_code] + ([session_id] if session_id is not None else []),
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def opinion_by_code(self, ref_code: str) -> Opinion | None:
         row = self._one("SELECT * FROM opinions WHERE ref_code = ?", (ref_code,))
         return _opinion(row) if row else None
@@ -620,7 +756,8 @@ class SqliteTx:
     def opinion_update(self, opinion: Opinion) -> None:
         self.conn.execute(
             "UPDATE opinions SET session_id = ?, text = ?, photo_ref = ?, state = ?, topic = ?,"
-            " kind = ?, confidence = ?, reasons = ?, updated_at = ? WHERE id = ?",
+            " kind = ?, confidence = ?, reasons = ?, updated_at = ?, version = ?,"
+            " department = ?, merged_into = ? WHERE id = ?",
             (
                 opinion.session_id,
                 opinion.text,
@@ -631,6 +768,9 @@ class SqliteTx:
                 opinion.confidence,
                 json.dumps(opinion.reasons, ensure_ascii=False),
                 iso(opinion.updated_at),
+                opinion.version,
+                opinion.department,
+                opinion.merged_into,
                 opinion.id,
             ),
         )
