@@ -7,15 +7,17 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
-from bot import services
+from bot import services, staff
 from bot.app import open_store, run_console, run_telegram
 from bot.clock import VN_TZ, SystemClock, to_local
 from bot.communes import official_communes, search
 from bot.config import Settings
-from bot.errors import ConfigError, DoiThoaiError
-from bot.model import DialogueSession
+from bot.errors import ConfigError, DoiThoaiError, ValidationError
+from bot.model import DialogueSession, Role, StaffRole
+from nlp.labels import FIELDS
 from storage.repository import Tx
 
 DEMO_COMMUNE = 14161  # Xã Giao Minh, Ninh Bình (plan 004 in shared/seeds)
@@ -55,6 +57,31 @@ def _parser() -> argparse.ArgumentParser:
     find = commune.add_parser("search", help="find a commune's code in the official list")
     find.add_argument("name")
     commune.add_parser("list", help="communes served, with their villages")
+
+    admin = sub.add_parser("admin", help="officers and their roles").add_subparsers(
+        dest="action", required=True
+    )
+    roles = [r.value for r in Role if r is not Role.ADMIN]
+    add_officer = admin.add_parser("add-officer", help="give a Telegram user a role")
+    add_officer.add_argument("--telegram-id", required=True, help="numeric Telegram user id")
+    add_officer.add_argument("--role", choices=[*roles, "admin"], required=True)
+    add_officer.add_argument("--commune", type=int, help="commune code (not for admin)")
+    add_officer.add_argument("--department", help="department code (role department)")
+    add_officer.add_argument("--name", default="", help="shown in the history of opinions")
+    invite = admin.add_parser("invite", help="a one-time code the officer sends as /join CODE")
+    invite.add_argument("--role", choices=roles, required=True)
+    invite.add_argument("--commune", type=int, required=True)
+    invite.add_argument("--department")
+    invite.add_argument("--days", type=int, default=7)
+    remove = admin.add_parser("remove-officer", help="take roles away")
+    remove.add_argument("--telegram-id", required=True)
+    remove.add_argument("--commune", type=int, help="only the roles in this commune")
+    admin.add_parser("list", help="who holds which role")
+    departments = admin.add_parser("departments", help="departments and the field map")
+    departments.add_argument("--commune", type=int, required=True)
+    front_chat = admin.add_parser("front-chat", help="the Front's Telegram group for cards")
+    front_chat.add_argument("--commune", type=int, required=True)
+    front_chat.add_argument("--telegram-chat", required=True, help="group chat id; '' = private")
 
     session = sub.add_parser("session", help="dialogue sessions").add_subparsers(
         dest="action", required=True
@@ -131,6 +158,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _commune(args, settings)
     if command == "session":
         return await _session(args, settings)
+    if command == "admin":
+        return await _admin(args, settings)
     raise AssertionError(command)
 
 
@@ -155,6 +184,56 @@ async def _commune(args: argparse.Namespace, settings: Settings) -> int:
     async with open_store(settings) as store:
         print("\n".join(await store.run(work)))
     return 0
+
+
+async def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    now = SystemClock().now()
+    by = "cli"
+
+    def work(tx: Tx) -> list[str]:
+        if args.action == "add-officer":
+            role = StaffRole(Role(args.role), None if args.role == "admin" else args.commune,
+                             args.department)  # fmt: skip
+            if role.role is not Role.ADMIN and role.commune_code is None:
+                raise ValidationError("--commune is required for this role")
+            added = staff.add_officer(tx, "telegram", args.telegram_id, role, by, now, args.name)
+            return [("added " if added else "already had ") + _role_text(role)]
+        if args.action == "invite":
+            role = StaffRole(Role(args.role), args.commune, args.department)
+            code = staff.invite(tx, role, by, now, args.days)
+            return [f"{code}  (send /join {code} to the bot; valid {args.days} days;"
+                    f" {_role_text(role)})"]  # fmt: skip
+        if args.action == "remove-officer":
+            n = tx.staff_remove("telegram", args.telegram_id, args.commune)
+            return [f"removed {n} role(s)"]
+        if args.action == "departments":
+            staff.seed_departments(tx, args.commune)
+            lines = [f"{code}\t{name}" for code, name in tx.departments_list(args.commune)]
+            lines += [f"{topic} -> {tx.field_department(args.commune, topic)}"
+                      for topic in FIELDS]  # fmt: skip
+            return lines
+        if args.action == "front-chat":
+            commune = tx.commune_get(args.commune)
+            if commune is None:
+                raise ValidationError(f"commune {args.commune} is not served")
+            chat = f"telegram:{args.telegram_chat}" if args.telegram_chat else ""
+            tx.commune_put(replace(commune, front_chat=chat), now)
+            return [f"cards of {commune.name} go to {chat or 'each Front officer privately'}"]
+        return [f"{channel}:{key}\t{_role_text(role)}" for channel, key, role in tx.staff_all()]
+
+    try:
+        async with open_store(settings) as store:
+            print("\n".join(await store.run(work)) or "(nobody)")
+    except ValidationError as err:
+        raise DoiThoaiError(str(err)) from err
+    return 0
+
+
+def _role_text(role: StaffRole) -> str:
+    where = f" of commune {role.commune_code}" if role.commune_code else ""
+    return f"{role.role.value}{where}" + (
+        f", department {role.department}" if role.department else ""
+    )
 
 
 async def _session(args: argparse.Namespace, settings: Settings) -> int:

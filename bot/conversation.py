@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot import services, texts
+from bot import moderation, services, staff, texts
 from bot import validation as validate
 from bot.clock import Clock, to_local
 from bot.communes import search as search_communes
@@ -25,6 +25,7 @@ from bot.flood import FloodGuard, FloodVerdict
 from bot.messages import Choice, Inbound, InboundKind, Reply
 from bot.model import (
     ORGANISATION_NAMES,
+    ROLE_NAMES,
     DialogueSession,
     Opinion,
     OpinionState,
@@ -72,6 +73,9 @@ COMMAND_ALIASES = {
     "huy": "cancel",
     "xoadulieu": "delete_me",
     "sua": "edit",
+    "hangcho": "queue",
+    "thongke": "stats",
+    "lichsu": "history",
     "rut": "withdraw",
 }
 MAX_VILLAGE_BUTTONS = 24
@@ -103,6 +107,7 @@ class Turn:
     state: ConversationState
     resident: Resident | None
     now: datetime
+    notify: list[tuple[str, str, Reply]] = field(default_factory=list)  # to other chats
 
 
 Handler = Callable[[Turn], list[Reply]]
@@ -170,7 +175,8 @@ class Conversation:
     ) -> list[OutboxMessage]:
         if not tx.inbox_claim(inbound.channel, inbound.event_key, now):
             return []  # handled before: a redelivery
-        replies = [Reply(texts.INTERNAL_ERROR)] if failed else self._turn(tx, inbound, now)
+        notify: list[tuple[str, str, Reply]] = []
+        replies = [Reply(texts.INTERNAL_ERROR)] if failed else self._turn(tx, inbound, now, notify)
         verdict = (
             self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
             if inbound.kind is not InboundKind.IGNORED
@@ -181,24 +187,28 @@ class Conversation:
         elif verdict is FloodVerdict.QUIET:
             replies = []
         outgoing = []
-        for reply in replies:
+        recipients = [(inbound.channel, inbound.chat_id, r) for r in replies] + notify
+        for channel, chat_id, reply in recipients:
             payload = reply.payload()
             message_id = tx.outbox_add(
-                inbound.channel,
-                inbound.chat_id,
+                channel,
+                chat_id,
                 payload,
                 now,
                 source_event=inbound.event_key,
                 lease_until=now + self.reply_lease,
             )
-            outgoing.append(
-                OutboxMessage(message_id, inbound.channel, inbound.chat_id, payload, "sending", 1)
-            )
+            outgoing.append(OutboxMessage(message_id, channel, chat_id, payload, "sending", 1))
         return outgoing
 
-    def _turn(self, tx: Tx, inbound: Inbound, now: datetime) -> list[Reply]:
+    def _turn(
+        self, tx: Tx, inbound: Inbound, now: datetime, notify: list[tuple[str, str, Reply]]
+    ) -> list[Reply]:
         if inbound.kind is InboundKind.IGNORED:
             return []
+        staff_reply = self._staff_turn(tx, inbound, now, notify)
+        if staff_reply is not None:
+            return staff_reply
         state, resident = tx.person(inbound.channel, inbound.user_key)
         if state is None:
             state = ConversationState(inbound.channel, inbound.user_key, NEW)
@@ -207,7 +217,7 @@ class Conversation:
             state.step, state.data = NEW, {}
         elif resident is not None and state.step in REGISTRATION_STEPS | {NEW}:
             state.step, state.data = IDLE, {}
-        turn = Turn(tx, self._numbered_choice(inbound, state), state, resident, now)
+        turn = Turn(tx, self._numbered_choice(inbound, state), state, resident, now, notify)
 
         if turn.inbound.kind is InboundKind.COMMAND:
             replies = self._command(turn)
@@ -227,6 +237,46 @@ class Conversation:
         elif (state.step, state.data) != before:
             tx.conversation_put(state, now)
         return replies
+
+    @staticmethod
+    def _staff_turn(
+        tx: Tx, inbound: Inbound, now: datetime, notify: list[tuple[str, str, Reply]]
+    ) -> list[Reply] | None:
+        """Officers' buttons and commands; None when the message is not one of them."""
+        choice = inbound.choice or ""
+        command = COMMAND_ALIASES.get(inbound.command or "", inbound.command or "")
+        is_staff_choice = inbound.kind is InboundKind.CHOICE and choice.startswith(("m:", "q:"))
+        is_staff_command = inbound.kind is InboundKind.COMMAND and command in texts.OFFICER_COMMANDS
+        if not (is_staff_choice or is_staff_command):
+            return None
+        who = moderation.officer(tx, inbound.channel, inbound.user_key)
+        if command == "join":
+            if not inbound.text.strip():
+                return [Reply(texts.JOIN_USAGE)]
+            try:
+                role = staff.join(tx, inbound.channel, inbound.user_key, inbound.text, "", now)
+            except NotFound:
+                log.warning("invalid invitation code from %s:%s", inbound.channel, inbound.user_key)
+                return [Reply(texts.JOIN_INVALID)]
+            commune = tx.commune_get(role.commune_code) if role.commune_code else None
+            where = f" tại {esc(commune.name)}" if commune else ""
+            return [Reply(texts.JOINED.format(role=esc(ROLE_NAMES[role.role]), where=where))]
+        if not who.roles:
+            log.warning("refused: %s:%s is not staff (%s)", inbound.channel, inbound.user_key,
+                        choice or command)  # fmt: skip
+            return [Reply(texts.NOT_ALLOWED)]
+        if choice.startswith("m:"):
+            outcome = moderation.act(tx, who, choice, now)
+            notify.extend(outcome.notify)
+            return outcome.replies
+        if choice.startswith("q:"):
+            _, page, args = [*choice.split(":", 2), "", ""][:3]
+            return moderation.queue(tx, who, args, int(page) if page.isdigit() else 0)
+        if command == "queue":
+            return moderation.queue(tx, who, inbound.text)
+        if command == "stats":
+            return moderation.stats(tx, who, now)
+        return moderation.history(tx, who, inbound.text)
 
     @staticmethod
     def _numbered_choice(inbound: Inbound, state: ConversationState) -> Inbound:
@@ -616,6 +666,7 @@ class Conversation:
             turn.now,
         )
         turn.state.step, turn.state.data = IDLE, {}
+        turn.notify.extend(moderation.cards_for_new(turn.tx, opinion))
         changes = (
             Choice(texts.EDIT, f"edit:{opinion.ref_code}"),
             Choice(texts.WITHDRAW, f"withdraw:{opinion.ref_code}"),

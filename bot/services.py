@@ -22,6 +22,7 @@ from bot.model import (
     Village,
     new_ref_code,
 )
+from bot.staff import seed_departments
 from nlp.duplicates import similar
 from nlp.labels import DIVERTED, FIELDS, KINDS, SCREENED_OUT
 from nlp.screening import Screener, Screening
@@ -230,6 +231,7 @@ def add_commune(
     kept = known.reception if known else ""
     commune = replace(commune, reception=kept if reception is None else reception.strip())
     tx.commune_put(commune, now)
+    seed_departments(tx, code)
     for name in villages:
         if name.strip():
             tx.village_add(code, name.strip())

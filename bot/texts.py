@@ -252,6 +252,7 @@ STATE_NAMES: dict[OpinionState, str] = {
     OpinionState.WITHDRAWN: "Đã rút",
 }
 
+OFFICER_COMMANDS = {"queue", "stats", "history", "join"}
 COMMANDS: dict[str, str] = {
     "start": "Bắt đầu / đăng ký",
     "session": "Kỳ đối thoại sắp tới",
@@ -260,3 +261,45 @@ COMMANDS: dict[str, str] = {
     "cancel": "Hủy thao tác đang làm",
     "delete_me": "Xóa dữ liệu cá nhân",
 }
+
+# -- officers ---------------------------------------------------------------------------------
+ORGANISATION_SHORT = {
+    "cuu_chien_binh": "Hội CCB", "phu_nu": "Hội Phụ nữ", "nong_dan": "Hội Nông dân",
+    "thanh_nien": "Đoàn Thanh niên", "nguoi_cao_tuoi": "Hội NCT", "none": "",
+}  # fmt: skip
+NOT_ALLOWED = "Ông/Bà không có quyền thực hiện thao tác này."
+NOT_IN_QUEUE = "Ý kiến <code>{code}</code> đang ở tình trạng «{state}», không còn xử lý ở hàng chờ."
+ALREADY_HANDLED = (
+    "Ý kiến <code>{code}</code> vừa được {by} xử lý (hiện: «{state}»). Thẻ đã được cập nhật:"
+)
+NO_CHANGE = "Không có gì thay đổi."
+NOTHING_TO_MERGE = "Không có ý kiến tương tự trong cùng kỳ đối thoại để gộp."
+NOTHING_TO_UNDO = "Không có thao tác nào của Ông/Bà trên ý kiến này trong 5 phút qua để hoàn tác."
+QUEUE_EMPTY = "Không có ý kiến nào đang chờ xem xét."
+QUEUE_HEADER = "<b>Ý kiến chờ xem xét</b>: {total} (hiển thị {first}–{last}, cũ nhất trước)"
+QUEUE_MORE = "Còn ý kiến đang chờ."
+QUEUE_FILTERS = (
+    "Không có ý kiến chờ xem xét khớp bộ lọc. Lọc theo lĩnh vực: /queue MÃ_LĨNH_VỰC ({fields});"
+    " theo thôn/xóm: /queue Xóm 3; chưa chắc chắn: /queue unsure."
+)
+HISTORY_NOT_FOUND = "Không tìm thấy ý kiến này trong phạm vi Ông/Bà phụ trách. Gõ: /history YK-…"
+JOINED = "Đã ghi nhận Ông/Bà với vai trò <b>{role}</b>{where}. Gõ /queue để xem ý kiến chờ xem xét."
+JOIN_INVALID = "Mã mời không đúng, đã dùng hoặc đã hết hạn. Xin liên hệ quản trị hệ thống."
+JOIN_USAGE = "Xin gõ kèm mã mời, ví dụ: <code>/join MT-ABCD2345</code>."
+RESIDENT_APPROVED = (
+    "Ý kiến <code>{code}</code> của Ông/Bà đã được đưa vào chương trình hội nghị đối thoại và "
+    "chuyển cơ quan chuyên môn chuẩn bị trả lời."
+)
+RESIDENT_DIVERTED = (
+    "Ý kiến <code>{code}</code> được cán bộ Mặt trận xác định có tính chất <b>{kind}</b> nên "
+    "không đưa ra tại hội nghị đối thoại mà giải quyết theo quy trình tiếp công dân. Xin "
+    "Ông/Bà gửi đơn hoặc đến trực tiếp: {reception}."
+)
+RESIDENT_REJECTED = (
+    "Ý kiến <code>{code}</code> chưa được đưa ra hội nghị đối thoại. Lý do: {reason}. "
+    "Ông/Bà có thể gửi lại ý kiến với nội dung cụ thể hơn."
+)
+RESIDENT_MERGED = (
+    "Ý kiến <code>{code}</code> của Ông/Bà có cùng nội dung với ý kiến <code>{target}</code> "
+    "nên được gộp lại để trả lời chung; Ông/Bà sẽ nhận được câu trả lời khi có."
+)

@@ -67,6 +67,8 @@ class OpinionEvent:
     actor: str
     reason: str
     at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)  # what else changed, for undo
+    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,13 @@ class Tx(Protocol):
     # staff and departments
     def staff_roles(self, channel: str, user_key: str) -> list[StaffRole]: ...
     def staff_add(
-        self, channel: str, user_key: str, role: StaffRole, added_by: str, now: datetime
+        self,
+        channel: str,
+        user_key: str,
+        role: StaffRole,
+        added_by: str,
+        now: datetime,
+        name: str = "",
     ) -> bool: ...
     def staff_remove(self, channel: str, user_key: str, commune_code: int | None) -> int: ...
     def staff_all(self) -> list[tuple[str, str, StaffRole]]: ...
@@ -166,6 +174,11 @@ class Tx(Protocol):
         now: datetime,
     ) -> None: ...
     def opinion_events_add(self, events: Sequence[OpinionEvent]) -> None: ...
+    def identities_of(self, resident_id: int) -> list[tuple[str, str]]:
+        """(channel, chat id) where a resident can be reached."""
+        ...
+
+    def staff_name(self, channel: str, user_key: str) -> str: ...
     def opinion_revision_add(self, opinion_id: int, old_text: str, now: datetime) -> None: ...
     def opinion_texts(
         self, commune_code: int, session_id: int | None, exclude_id: int

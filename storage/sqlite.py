@@ -468,15 +468,35 @@ class SqliteTx:
         return [StaffRole(Role(r[0]), r[1], r[2]) for r in rows]
 
     def staff_add(
-        self, channel: str, user_key: str, role: StaffRole, added_by: str, now: datetime
+        self,
+        channel: str,
+        user_key: str,
+        role: StaffRole,
+        added_by: str,
+        now: datetime,
+        name: str = "",
     ) -> bool:
         row = self._one(
-            "INSERT INTO staff (channel, user_key, role, commune_code, department, added_by,"
-            " added_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
-            (channel, user_key, role.role.value, role.commune_code, role.department, added_by,
-             iso(now)),
+            "INSERT INTO staff (channel, user_key, role, commune_code, department, name,"
+            " added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            " RETURNING id",
+            (channel, user_key, role.role.value, role.commune_code, role.department, name,
+             added_by, iso(now)),
         )  # fmt: skip
         return row is not None
+
+    def staff_name(self, channel: str, user_key: str) -> str:
+        row = self._one(
+            "SELECT name FROM staff WHERE channel = ? AND user_key = ? AND name != '' LIMIT 1",
+            (channel, user_key),
+        )
+        return row[0] if row else ""
+
+    def identities_of(self, resident_id: int) -> list[tuple[str, str]]:
+        rows = self._all(
+            "SELECT channel, chat_id FROM identities WHERE resident_id = ?", (resident_id,)
+        )
+        return [(r[0], r[1]) for r in rows]
 
     def staff_remove(self, channel: str, user_key: str, commune_code: int | None) -> int:
         if commune_code is None:
@@ -710,7 +730,7 @@ class SqliteTx:
         return [
             OpinionEvent(r["opinion_id"], OpinionState(r["from_state"]) if r["from_state"]
                          else None, OpinionState(r["to_state"]), r["actor"], r["reason"],
-                         parse_iso(r["at"]))
+                         parse_iso(r["at"]), json.loads(r["detail"]), r["id"])
             for r in rows
         ]  # fmt: skip
 
@@ -799,11 +819,11 @@ class SqliteTx:
 
     def opinion_events_add(self, events: Sequence[OpinionEvent]) -> None:
         self.conn.executemany(
-            "INSERT INTO opinion_events (opinion_id, from_state, to_state, actor, reason, at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO opinion_events (opinion_id, from_state, to_state, actor, reason, at,"
+            " detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (e.opinion_id, e.from_state.value if e.from_state else None, e.to_state.value,
-                 e.actor, e.reason, iso(e.at))
+                 e.actor, e.reason, iso(e.at), json.dumps(e.detail, ensure_ascii=False))
                 for e in events
             ],
         )  # fmt: skip

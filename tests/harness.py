@@ -187,7 +187,10 @@ class Person:
     ) -> list[Sent]:
         await self.send("/start", expect=2)
         await self.press("Tôi đồng ý")
-        await self.send(name)
+        (asked,) = await self.send(name)
+        if "xã/phường" in asked.visible:  # several communes served: pick Giao Minh
+            await self.send("giao minh")
+            await self.press(f"commune:{COMMUNE}")
         await self.press(village)
         if phone is None:
             await self.press("Bỏ qua")

@@ -12,6 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.errors import PermanentSendError, TransientSendError
 from bot.messages import Inbound, InboundKind
+from bot.texts import OFFICER_COMMANDS
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096
@@ -29,8 +30,10 @@ def to_inbound(update: Update, now: datetime) -> Inbound:
         "chat_id": str(chat.id) if chat else "",
         "received_at": now,
     }
-    if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+    if user is None or chat is None or user.is_bot:
         return Inbound(kind=InboundKind.IGNORED, **base)
+    if chat.type != ChatType.PRIVATE:
+        return _group_inbound(update, base)
     if update.callback_query is not None:
         return Inbound(kind=InboundKind.CHOICE, choice=update.callback_query.data or "", **base)
     message = update.message
@@ -59,6 +62,21 @@ def retry_seconds(err: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         wait = err.retry_after
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+def _group_inbound(update: Update, base: dict) -> Inbound:
+    """In a group (the Front's working group) only officers' buttons and commands count;
+    residents' conversations happen in private chats."""
+    query = update.callback_query
+    if query is not None and (query.data or "").startswith(("m:", "q:")):
+        return Inbound(kind=InboundKind.CHOICE, choice=query.data or "", **base)
+    text = update.message.text if update.message else None
+    if text and text.startswith("/"):
+        head, _, args = text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        if name in OFFICER_COMMANDS:
+            return Inbound(kind=InboundKind.COMMAND, command=name, text=args, **base)
+    return Inbound(kind=InboundKind.IGNORED, **base)
 
 
 def keyboard(choices: list[list[str]]) -> InlineKeyboardMarkup | None:

@@ -6,6 +6,7 @@ CREATE TABLE staff (
     role          TEXT NOT NULL,
     commune_code  INTEGER REFERENCES communes(code),
     department    TEXT,
+    name          TEXT NOT NULL DEFAULT '',
     added_by      TEXT NOT NULL,
     added_at      TEXT NOT NULL,
     UNIQUE (channel, user_key, role, commune_code, department)
@@ -48,3 +49,6 @@ ALTER TABLE opinions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE opinions ADD COLUMN department TEXT;
 ALTER TABLE opinions ADD COLUMN merged_into INTEGER REFERENCES opinions(id);
 CREATE INDEX opinions_commune_state ON opinions (commune_code, state, id);
+
+-- What an officer's action changed besides the state ({"topic": [old, new], ...}): for undo.
+ALTER TABLE opinion_events ADD COLUMN detail TEXT NOT NULL DEFAULT '{}';

@@ -1,0 +1,459 @@
+"""The Fatherland Front's moderation queue: cards, actions, history, queue and statistics.
+
+Channel-agnostic like the rest of the core: a card is a `Reply` whose choices carry
+`m:<opinion id>:<version>:<action>[:<arg>]` (under Telegram's 64 bytes). Every action checks
+that the officer holds the Front role in the opinion's commune (a forged button for another
+commune is refused), and the version of the card: two officers pressing at once, exactly one
+wins, the other is told who did it and gets a fresh card. Every change is an event of the
+opinion's append-only history, with what it changed, so the last action can be undone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot import texts
+from bot.clock import to_local
+from bot.errors import InvalidTransition
+from bot.messages import Choice, Reply
+from bot.model import TRANSITIONS, Opinion, OpinionState, Role, StaffRole
+from bot.services import record_correction, similar_opinions
+from bot.texts import esc
+from nlp.labels import FIELDS, KINDS
+from nlp.normalize import fold
+from storage.repository import OpinionEvent, Tx
+
+log = logging.getLogger(__name__)
+S = OpinionState
+UNDO_WINDOW = timedelta(minutes=5)
+QUEUE_PAGE = 5
+REJECT_REASONS = {
+    "spam": "Quảng cáo hoặc nội dung không phải ý kiến",
+    "abuse": "Có lời lẽ xúc phạm",
+    "off": "Không thuộc nội dung hội nghị đối thoại",
+    "vague": "Nội dung chưa rõ, đề nghị viết cụ thể hơn",
+}
+MODERATABLE = (S.PENDING_REVIEW, S.DIVERTED, S.REJECTED, S.APPROVED, S.ASSIGNED, S.MERGED)
+
+
+@dataclass
+class Officer:
+    channel: str
+    user_key: str
+    roles: list[StaffRole]
+    name: str = ""
+
+    @property
+    def actor(self) -> str:
+        return f"{self.channel}:{self.user_key}" + (f" ({self.name})" if self.name else "")
+
+    def front_of(self, commune_code: int) -> bool:
+        return any(
+            r.role is Role.ADMIN or (r.role is Role.FRONT and r.commune_code == commune_code)
+            for r in self.roles
+        )
+
+    def front_communes(self) -> list[int]:
+        return sorted({r.commune_code for r in self.roles
+                       if r.role is Role.FRONT and r.commune_code is not None})  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    """What an action answers the officer, and whom else it tells."""
+
+    replies: list[Reply] = field(default_factory=list)
+    notify: list[tuple[str, str, Reply]] = field(default_factory=list)  # channel, chat, reply
+
+
+def officer(tx: Tx, channel: str, user_key: str) -> Officer:
+    return Officer(channel, user_key, tx.staff_roles(channel, user_key),
+                   tx.staff_name(channel, user_key))  # fmt: skip
+
+
+# -- cards ---------------------------------------------------------------------------------
+def _button(opinion: Opinion, action: str, arg: str = "") -> str:
+    return f"m:{opinion.id}:{opinion.version}:{action}" + (f":{arg}" if arg else "")
+
+
+def card(tx: Tx, opinion: Opinion) -> Reply:
+    """The card an officer works from: everything needed to decide, and the actions."""
+    resident = tx.resident_get(opinion.resident_id)
+    where = " · ".join(
+        x for x in (
+            resident.village_name if resident else "",
+            texts.ORGANISATION_SHORT.get(resident.organisation.value, "") if resident else "",
+            f"{to_local(opinion.created_at):%d/%m %H:%M}",
+        ) if x
+    )  # fmt: skip
+    lines = [
+        f"<b>{opinion.ref_code}</b> · {esc(texts.STATE_NAMES[opinion.state])}",
+        esc(where),
+        f"Lĩnh vực: <b>{esc(FIELDS.get(opinion.topic or 'khac', ''))}</b>"
+        + (f" ({opinion.confidence:.2f})".replace(".", ",") if opinion.confidence is not None
+           else ""),
+        f"Loại: <b>{esc(KINDS.get(opinion.kind or 'kien_nghi', ''))}</b>",
+    ]  # fmt: skip
+    lines += [f"• {esc(r)}" for r in opinion.reasons[:4]]
+    text = opinion.text if len(opinion.text) <= 1500 else opinion.text[:1499] + "…"
+    lines.append(f"«{esc(text)}»")
+    if opinion.photo_ref:
+        lines.append("(kèm ảnh)")
+    if opinion.department:
+        lines.append(f"Đơn vị: {esc(_department_name(tx, opinion))}")
+    if opinion.merged_into:
+        target = tx.opinion_get(opinion.merged_into)
+        lines.append(f"Đã gộp vào {target.ref_code if target else opinion.merged_into}")
+    alike = similar_opinions(tx, opinion) if opinion.id else []
+    if alike:
+        lines.append("Tương tự: " + ", ".join(
+            f"{code} ({score:.2f})".replace(".", ",") for code, score in alike))  # fmt: skip
+    choices = [
+        Choice("✅ Đưa vào ch.trình", _button(opinion, "ok")),
+        Choice("🏢 Giao đơn vị", _button(opinion, "as")),
+        Choice("🏷 Đổi lĩnh vực", _button(opinion, "tp")),
+        Choice("🚫 Không đưa ra", _button(opinion, "rj")),
+        Choice("⚖ Khiếu nại", _button(opinion, "kn")),
+        Choice("⚖ Tố cáo", _button(opinion, "tc")),
+    ]
+    if alike:
+        choices.append(Choice("🔗 Gộp", _button(opinion, "mg")))
+    choices.append(Choice("↩ Hoàn tác", _button(opinion, "un")))
+    return Reply("\n".join(lines), tuple(choices))
+
+
+def _department_name(tx: Tx, opinion: Opinion) -> str:
+    names = dict(tx.departments_list(opinion.commune_code))
+    return names.get(opinion.department or "", opinion.department or "")
+
+
+def cards_for_new(tx: Tx, opinion: Opinion) -> list[tuple[str, str, Reply]]:
+    """A new screened opinion goes to the commune's Front: its group, or each officer."""
+    commune = tx.commune_get(opinion.commune_code)
+    the_card = card(tx, opinion)
+    if commune and commune.front_chat:
+        channel, _, chat = commune.front_chat.partition(":")
+        return [(channel, chat, the_card)]
+    return [(ch, key, the_card) for ch, key in tx.staff_with_role(opinion.commune_code, Role.FRONT)]
+
+
+# -- actions -------------------------------------------------------------------------------
+def act(tx: Tx, who: Officer, value: str, now: datetime) -> Outcome:
+    """Apply one button press `m:<id>:<version>:<action>[:<arg>]`."""
+    parts = value.split(":")
+    if len(parts) < 4 or not parts[1].isdigit() or not parts[2].isdigit():
+        return Outcome([Reply(texts.STALE_CHOICE)])
+    opinion = tx.opinion_get(int(parts[1]))
+    if opinion is None or not who.front_of(opinion.commune_code):
+        log.warning("refused: %s pressed %r without the Front role there", who.actor, value)
+        return Outcome([Reply(texts.NOT_ALLOWED)])
+    version, action, arg = int(parts[2]), parts[3], ":".join(parts[4:])
+    if opinion.state not in MODERATABLE:
+        return Outcome([Reply(texts.NOT_IN_QUEUE.format(
+            code=opinion.ref_code, state=esc(texts.STATE_NAMES[opinion.state])))])  # fmt: skip
+    if version != opinion.version:
+        last = tx.opinion_history(opinion.id)[-1] if opinion.id else None
+        by = last.actor if last else "cán bộ khác"
+        return Outcome([Reply(texts.ALREADY_HANDLED.format(
+            code=opinion.ref_code, by=esc(by), state=esc(texts.STATE_NAMES[opinion.state]))),
+            card(tx, opinion)])  # fmt: skip
+    menus = {"tp": _topic_menu, "as": _department_menu, "rj": _reject_menu, "mg": _merge_menu}
+    if action in menus:
+        return Outcome([menus[action](tx, opinion)])
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return Outcome([Reply(texts.STALE_CHOICE)])
+    return handler(tx, who, opinion, arg, now)
+
+
+def _topic_menu(tx: Tx, opinion: Opinion) -> Reply:
+    choices = tuple(Choice(name, _button(opinion, "t", code)) for code, name in FIELDS.items())
+    return Reply(f"Chọn lĩnh vực cho <b>{opinion.ref_code}</b>:", choices)
+
+
+def _department_menu(tx: Tx, opinion: Opinion) -> Reply:
+    default = tx.field_department(opinion.commune_code, opinion.topic or "khac")
+    choices = [Choice(("⭐ " if code == default else "") + name, _button(opinion, "a", code))
+               for code, name in tx.departments_list(opinion.commune_code)]  # fmt: skip
+    choices.sort(key=lambda c: not c.label.startswith("⭐"))
+    return Reply(f"Giao <b>{opinion.ref_code}</b> cho đơn vị nào?", tuple(choices))
+
+
+def _reject_menu(tx: Tx, opinion: Opinion) -> Reply:
+    choices = tuple(Choice(text, _button(opinion, "r", code))
+                    for code, text in REJECT_REASONS.items())  # fmt: skip
+    return Reply(f"Lý do không đưa <b>{opinion.ref_code}</b> ra hội nghị:", choices)
+
+
+def _merge_menu(tx: Tx, opinion: Opinion) -> Reply:
+    choices = []
+    for code, score in similar_opinions(tx, opinion):
+        target = tx.opinion_by_code(code)
+        if target and target.id:
+            label = f"{code} ({score:.2f})".replace(".", ",")
+            choices.append(Choice(label, _button(opinion, "m", str(target.id))))
+    if not choices:
+        return Reply(texts.NOTHING_TO_MERGE)
+    return Reply(f"Gộp <b>{opinion.ref_code}</b> vào ý kiến nào?", tuple(choices))
+
+
+def _path(start: OpinionState, target: OpinionState) -> list[OpinionState]:
+    """The shortest legal way from one state to another among the queue's states (an
+    override of a diverted item goes back through review, an assigned one through approved)."""
+    seen, frontier = {start: [start]}, [start]
+    while frontier:
+        nxt = []
+        for state in frontier:
+            for step in TRANSITIONS[state]:
+                if step not in seen and step in MODERATABLE:
+                    seen[step] = [*seen[state], step]
+                    nxt.append(step)
+        frontier = nxt
+    if target not in seen:
+        raise InvalidTransition(start.value, target.value)
+    return seen[target][1:]
+
+
+def _move(opinion: Opinion, target: OpinionState, now: datetime) -> None:
+    for step in _path(opinion.state, target):
+        opinion.transition(step, now)
+
+
+def _record(
+    tx: Tx, who: Officer, opinion: Opinion, before: OpinionState, reason: str,
+    detail: dict, now: datetime,
+) -> None:  # fmt: skip
+    assert opinion.id is not None
+    opinion.version += 1
+    opinion.updated_at = now
+    tx.opinion_update(opinion)
+    tx.opinion_events_add([OpinionEvent(opinion.id, before, opinion.state, who.actor, reason, now,
+                                        detail)])  # fmt: skip
+
+
+def _resident_chats(tx: Tx, opinion: Opinion) -> list[tuple[str, str]]:
+    return tx.identities_of(opinion.resident_id)
+
+
+def _tell_resident(tx: Tx, opinion: Opinion, reply: Reply) -> list[tuple[str, str, Reply]]:
+    return [(ch, chat, reply) for ch, chat in _resident_chats(tx, opinion)]
+
+
+def _done(tx: Tx, opinion: Opinion, message: str) -> list[Reply]:
+    return [Reply(message), card(tx, opinion)]
+
+
+def _approve(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:
+    before = opinion.state
+    if before is S.APPROVED:
+        return Outcome([Reply(texts.NO_CHANGE)])
+    _move(opinion, S.APPROVED, now)
+    old_department = opinion.department
+    opinion.department = opinion.department or tx.field_department(
+        opinion.commune_code, opinion.topic or "khac")  # fmt: skip
+    _record(tx, who, opinion, before, "Đưa vào chương trình hội nghị",
+            {"department": [old_department, opinion.department]}, now)  # fmt: skip
+    notify = _tell_resident(
+        tx, opinion, Reply(texts.RESIDENT_APPROVED.format(code=opinion.ref_code))
+    )
+    return Outcome(_done(tx, opinion, f"Đã đưa {opinion.ref_code} vào chương trình."), notify)
+
+
+def _assign(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:
+    names = dict(tx.departments_list(opinion.commune_code))
+    if arg not in names:
+        return Outcome([Reply(texts.STALE_CHOICE)])
+    before, old = opinion.state, opinion.department
+    if before is not S.ASSIGNED:
+        _move(opinion, S.ASSIGNED, now)
+    opinion.department = arg
+    _record(tx, who, opinion, before, f"Giao {names[arg]}", {"department": [old, arg]}, now)
+    return Outcome(_done(tx, opinion, f"Đã giao {opinion.ref_code} cho {esc(names[arg])}."))
+
+
+def _retag(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:
+    if arg not in FIELDS or arg == opinion.topic:
+        return Outcome([Reply(texts.NO_CHANGE)])
+    old = opinion.topic
+    corrected = record_correction(tx, opinion.ref_code, arg, opinion.kind or "kien_nghi",
+                                  who.actor, now)  # fmt: skip
+    opinion.topic, opinion.reasons = corrected.topic, corrected.reasons
+    _record(tx, who, opinion, opinion.state, f"Đổi lĩnh vực: {FIELDS.get(old or '', old)}"
+            f" → {FIELDS[arg]}", {"topic": [old, arg]}, now)  # fmt: skip
+    return Outcome(_done(tx, opinion, f"Đã đổi lĩnh vực của {opinion.ref_code}."))
+
+
+def _divert(kind: str):  # a handler per kind
+    def handler(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:
+        before, old_kind = opinion.state, opinion.kind
+        if before is S.DIVERTED and old_kind == kind:
+            return Outcome([Reply(texts.NO_CHANGE)])
+        corrected = record_correction(tx, opinion.ref_code, opinion.topic or "khac", kind,
+                                      who.actor, now)  # fmt: skip
+        opinion.kind, opinion.reasons = corrected.kind, corrected.reasons
+        if before is not S.DIVERTED:
+            _move(opinion, S.DIVERTED, now)
+        _record(tx, who, opinion, before, f"Chuyển quy trình tiếp công dân ({KINDS[kind]})",
+                {"kind": [old_kind, kind]}, now)  # fmt: skip
+        commune = tx.commune_get(opinion.commune_code)
+        reception = (commune.reception if commune else "") or texts.RECEPTION_DEFAULT.format(
+            commune=commune.name if commune else "xã/phường"
+        )
+        tell = Reply(texts.RESIDENT_DIVERTED.format(code=opinion.ref_code,
+                     kind=esc(KINDS[kind].lower()), reception=esc(reception)))  # fmt: skip
+        return Outcome(
+            _done(tx, opinion, f"Đã chuyển {opinion.ref_code}: {KINDS[kind]}."),
+            _tell_resident(tx, opinion, tell),
+        )
+
+    return handler
+
+
+def _reject(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:
+    reason = REJECT_REASONS.get(arg)
+    if reason is None:
+        return Outcome([Reply(texts.STALE_CHOICE)])
+    before = opinion.state
+    _move(opinion, S.REJECTED, now)
+    _record(tx, who, opinion, before, reason, {}, now)
+    tell = Reply(texts.RESIDENT_REJECTED.format(code=opinion.ref_code, reason=esc(reason)))
+    return Outcome(
+        _done(tx, opinion, f"Đã không đưa {opinion.ref_code} ra hội nghị."),
+        _tell_resident(tx, opinion, tell),
+    )
+
+
+def _merge(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:
+    target = tx.opinion_get(int(arg)) if arg.isdigit() else None
+    if target is None or target.commune_code != opinion.commune_code or target.id == opinion.id:
+        return Outcome([Reply(texts.STALE_CHOICE)])
+    while target.merged_into:  # merge into the head of a group, never into a member
+        nxt = tx.opinion_get(target.merged_into)
+        if nxt is None:
+            break
+        target = nxt
+    before, old = opinion.state, opinion.merged_into
+    _move(opinion, S.MERGED, now)
+    opinion.merged_into = target.id
+    _record(tx, who, opinion, before, f"Gộp vào {target.ref_code}",
+            {"merged_into": [old, target.id]}, now)  # fmt: skip
+    tell = Reply(texts.RESIDENT_MERGED.format(code=opinion.ref_code, target=target.ref_code))
+    return Outcome(
+        _done(tx, opinion, f"Đã gộp {opinion.ref_code} vào {target.ref_code}."),
+        _tell_resident(tx, opinion, tell),
+    )
+
+
+def _undo(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:
+    assert opinion.id is not None
+    history = tx.opinion_history(opinion.id)
+    last = history[-1] if history else None
+    if (last is None or last.actor != who.actor or now - last.at > UNDO_WINDOW
+            or last.detail.get("undo")):  # fmt: skip
+        return Outcome([Reply(texts.NOTHING_TO_UNDO)])
+    before = opinion.state
+    if last.from_state is not None and last.from_state is not opinion.state:
+        _move(opinion, last.from_state, now)
+    for name, (old, _new) in last.detail.items():
+        setattr(opinion, name, old)
+    _record(tx, who, opinion, before, f"Hoàn tác: {last.reason}", {"undo": last.id}, now)
+    return Outcome(_done(tx, opinion, f"Đã hoàn tác thao tác trên {opinion.ref_code}."))
+
+
+ACTIONS = {
+    "ok": _approve,
+    "a": _assign,
+    "t": _retag,
+    "kn": _divert("khieu_nai"),
+    "tc": _divert("to_cao"),
+    "r": _reject,
+    "m": _merge,
+    "un": _undo,
+}
+
+
+# -- commands ------------------------------------------------------------------------------
+def queue(tx: Tx, who: Officer, args: str, page: int = 0) -> list[Reply]:
+    """`/queue [field code | unsure]`: what waits for review, oldest first, a page of cards."""
+    communes = who.front_communes()
+    if not communes:
+        return [Reply(texts.NOT_ALLOWED)]
+    topic = args.strip() or None
+    unsure = topic == "unsure"
+    village = None
+    if topic and not unsure and topic not in FIELDS:  # a village / residential group?
+        village, topic = fold(topic), None
+    found: list[Opinion] = []
+    for code in communes:
+        found += tx.opinions_queue(code, [S.PENDING_REVIEW.value], None if unsure else topic,
+                                   500, 0)  # fmt: skip
+    if village:
+        found = [o for o in found if (r := tx.resident_get(o.resident_id))
+                 and village in fold(r.village_name)]  # fmt: skip
+        if not found:
+            return [Reply(texts.QUEUE_FILTERS.format(fields=", ".join(FIELDS)))]
+    if unsure:
+        from nlp.screening import UNSURE_BELOW
+
+        found = [o for o in found if (o.confidence or 0) < UNSURE_BELOW]
+    found.sort(key=lambda o: o.id or 0)
+    shown = found[page * QUEUE_PAGE : (page + 1) * QUEUE_PAGE]
+    if not shown:
+        return [Reply(texts.QUEUE_EMPTY)]
+    replies = [Reply(texts.QUEUE_HEADER.format(total=len(found), first=page * QUEUE_PAGE + 1,
+                                               last=page * QUEUE_PAGE + len(shown)))]  # fmt: skip
+    replies += [card(tx, o) for o in shown]
+    if len(found) > (page + 1) * QUEUE_PAGE:
+        replies.append(
+            Reply(texts.QUEUE_MORE, (Choice("Xem tiếp", f"q:{page + 1}:{args.strip()}"),))
+        )
+    return replies
+
+
+def stats(tx: Tx, who: Officer, now: datetime) -> list[Reply]:
+    communes = who.front_communes() or sorted(
+        {r.commune_code for r in who.roles if r.role is Role.OFFICE and r.commune_code}
+    )
+    if not communes:
+        return [Reply(texts.NOT_ALLOWED)]
+    replies = []
+    for code in communes:
+        commune = tx.commune_get(code)
+        session = tx.session_open(code, now) or tx.session_upcoming(code, now)
+        counts = tx.opinion_counts(code, session.id if session else None)
+        by_state: dict[str, int] = {}
+        by_topic: dict[str, int] = {}
+        for state, topic, n in counts:
+            by_state[state] = by_state.get(state, 0) + n
+            by_topic[topic] = by_topic.get(topic, 0) + n
+        title = session.title if session else "Ý kiến chưa gắn kỳ đối thoại"
+        lines = [
+            f"<b>{esc(commune.name if commune else code)}</b> — {esc(title)}",
+            f"Tổng số: {sum(by_state.values())}",
+            "",
+            "<b>Theo tình trạng</b>",
+        ]
+        lines += [f"• {esc(texts.STATE_NAMES[S(s)])}: {n}" for s, n in sorted(by_state.items())]
+        lines += ["", "<b>Theo lĩnh vực</b>"]
+        lines += [f"• {esc(FIELDS.get(t, t))}: {n}"
+                  for t, n in sorted(by_topic.items(), key=lambda kv: -kv[1])]  # fmt: skip
+        replies.append(Reply("\n".join(lines)))
+    return replies
+
+
+def history(tx: Tx, who: Officer, args: str) -> list[Reply]:
+    from bot.model import normalise_ref_code
+
+    code = normalise_ref_code(args)
+    opinion = tx.opinion_by_code(code) if code else None
+    if opinion is None or opinion.id is None or not who.front_of(opinion.commune_code):
+        return [Reply(texts.HISTORY_NOT_FOUND)]
+    lines = [f"<b>Lịch sử {opinion.ref_code}</b>"]
+    for e in tx.opinion_history(opinion.id):
+        move = (f"{texts.STATE_NAMES[e.from_state]} → " if e.from_state else "") + \
+            texts.STATE_NAMES[e.to_state]  # fmt: skip
+        lines.append(f"• {to_local(e.at):%d/%m %H:%M} · {esc(e.actor)} · {esc(move)}"
+                     + (f" · {esc(e.reason[:200])}" if e.reason else ""))  # fmt: skip
+    return [Reply("\n".join(lines)[:4000])]
