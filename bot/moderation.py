@@ -132,11 +132,15 @@ def _department_name(tx: Tx, opinion: Opinion) -> str:
 def cards_for_new(tx: Tx, opinion: Opinion) -> list[tuple[str, str, Reply]]:
     """A new screened opinion goes to the commune's Front: its group, or each officer."""
     commune = tx.commune_get(opinion.commune_code)
-    the_card = card(tx, opinion)
     if commune and commune.front_chat:
         channel, _, chat = commune.front_chat.partition(":")
-        return [(channel, chat, the_card)]
-    return [(ch, key, the_card) for ch, key in tx.staff_with_role(opinion.commune_code, Role.FRONT)]
+        recipients = [(channel, chat)]
+    else:
+        recipients = tx.staff_with_role(opinion.commune_code, Role.FRONT)
+    if not recipients:
+        return []
+    the_card = card(tx, opinion)
+    return [(channel, chat, the_card) for channel, chat in recipients]
 
 
 # -- actions -------------------------------------------------------------------------------

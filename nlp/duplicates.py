@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import Generic, TypeVar
 
@@ -26,6 +27,7 @@ _COMMON = frozenset(
 )
 
 
+@lru_cache(maxsize=50_000)  # a session's opinions are compared again with each new one
 def shingles(text: str) -> frozenset[str]:
     words = [w for w in prepare(text)[1].split() if w not in _COMMON and not w.isdigit()]
     pairs = {f"{a}_{b}" for a, b in pairwise(words)}
