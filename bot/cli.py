@@ -79,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_parser("list", help="who holds which role")
     departments = admin.add_parser("departments", help="departments and the field map")
     departments.add_argument("--commune", type=int, required=True)
+    departments.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="CODE=NAME",
+        help="add or rename a department; repeat",
+    )
+    departments.add_argument("--map", action="append", default=[], metavar="FIELD=CODE",
+                             help="which department answers a field; repeat")  # fmt: skip
     front_chat = admin.add_parser("front-chat", help="the Front's Telegram group for cards")
     front_chat.add_argument("--commune", type=int, required=True)
     front_chat.add_argument("--telegram-chat", required=True, help="group chat id; '' = private")
@@ -207,7 +216,21 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             n = tx.staff_remove("telegram", args.telegram_id, args.commune)
             return [f"removed {n} role(s)"]
         if args.action == "departments":
+            if tx.commune_get(args.commune) is None:
+                raise ValidationError(f"commune {args.commune} is not served")
             staff.seed_departments(tx, args.commune)
+            for item in args.add:
+                code, _, name = item.partition("=")
+                if not code.strip() or not name.strip():
+                    raise ValidationError(f"--add wants CODE=NAME, not {item!r}")
+                tx.department_put(args.commune, code.strip(), name.strip())
+            known = {code for code, _ in tx.departments_list(args.commune)}
+            for item in args.map:
+                field, _, code = item.partition("=")
+                if field not in FIELDS or code not in known:
+                    raise ValidationError(f"--map wants FIELD=CODE with a known field and code,"
+                                          f" not {item!r}")  # fmt: skip
+                tx.field_department_put(args.commune, field, code)
             lines = [f"{code}\t{name}" for code, name in tx.departments_list(args.commune)]
             lines += [f"{topic} -> {tx.field_department(args.commune, topic)}"
                       for topic in FIELDS]  # fmt: skip

@@ -68,3 +68,24 @@ def test_bad_configuration_is_explained(tmp_path: Path) -> None:
     result = run(["check"], tmp_path)
     assert result.returncode == 2
     assert "TELEGRAM_MODE must be 'polling' or 'webhook'" in result.stderr
+
+
+def test_admin_commands(tmp_path: Path) -> None:
+    run(["commune", "add", "14161", "--village", "Xóm 1"], tmp_path)
+    added = run(["admin", "add-officer", "--telegram-id", "900", "--role", "front",
+                 "--commune", "14161", "--name", "Chị Lan"], tmp_path)  # fmt: skip
+    assert "added front of commune 14161" in added.stdout
+    invited = run(["admin", "invite", "--role", "front", "--commune", "14161"], tmp_path)
+    assert invited.stdout.startswith("MT-")
+    mapped = run(["admin", "departments", "--commune", "14161", "--add", "dien_luc=Điện lực",
+                  "--map", "ha_tang_dien_nuoc=dien_luc"], tmp_path)  # fmt: skip
+    assert "dien_luc\tĐiện lực" in mapped.stdout
+    assert "ha_tang_dien_nuoc -> dien_luc" in mapped.stdout
+    bad = run(["admin", "departments", "--commune", "14161", "--map", "y_te=nowhere"], tmp_path)
+    assert bad.returncode == 1 and "--map wants FIELD=CODE" in bad.stderr
+    bad = run(["admin", "add-officer", "--telegram-id", "5", "--role", "department",
+               "--commune", "14161", "--department", "nope"], tmp_path)  # fmt: skip
+    assert bad.returncode == 1 and "department must be one of" in bad.stderr
+    assert "telegram:900\tfront of commune 14161" in run(["admin", "list"], tmp_path).stdout
+    removed = run(["admin", "remove-officer", "--telegram-id", "900"], tmp_path)
+    assert "removed 1 role(s)" in removed.stdout
