@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
+from bot import answers
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
@@ -78,6 +79,7 @@ async def run_telegram(settings: Settings, clock: Clock | None = None) -> None:
         channel = TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
         await channel.start()
         outbox_task = asyncio.create_task(rt.sender.run(), name="outbox")
+        deadline_task = asyncio.create_task(check_deadlines_forever(rt), name="deadlines")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -86,10 +88,24 @@ async def run_telegram(settings: Settings, clock: Clock | None = None) -> None:
         try:
             await stop.wait()
         finally:
-            outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await outbox_task
+            for task in (outbox_task, deadline_task):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await channel.stop()
+
+
+async def check_deadlines_forever(rt: Runtime, every: float = 60.0) -> None:
+    """Deadline reminders, overdue notices and escalations; each is sent once (the database
+    remembers), so several processes or a restart never repeat one."""
+    while True:
+        try:
+            now = rt.clock.now()
+            if await rt.store.run(lambda tx, now=now: answers.enqueue_deadline_notices(tx, now)):
+                rt.sender.wake()
+        except Exception:
+            log.exception("deadline check failed; retrying")
+        await asyncio.sleep(every)
 
 
 async def run_console(

@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot import services, staff
 from bot.app import open_store, run_console, run_telegram
@@ -88,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     departments.add_argument("--map", action="append", default=[], metavar="FIELD=CODE",
                              help="which department answers a field; repeat")  # fmt: skip
+    day_off = admin.add_parser("day-off", help="a day off beyond weekends and holidays")
+    day_off.add_argument("--date", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    day_off.add_argument("--name", required=True)
+    day_off.add_argument("--commune", type=int, default=0, help="default: every commune")
+    answer_rules = admin.add_parser("answers", help="answer deadline and review of a commune")
+    answer_rules.add_argument("--commune", type=int, required=True)
+    answer_rules.add_argument("--days", type=int, help="working days to answer (default 15)")
+    answer_rules.add_argument("--review", choices=["on", "off"],
+                              help="the Front / the chair approves answers first")  # fmt: skip
     front_chat = admin.add_parser("front-chat", help="the Front's Telegram group for cards")
     front_chat.add_argument("--commune", type=int, required=True)
     front_chat.add_argument("--telegram-chat", required=True, help="group chat id; '' = private")
@@ -235,6 +244,26 @@ async def _admin(args: argparse.Namespace, settings: Settings) -> int:
             lines += [f"{topic} -> {tx.field_department(args.commune, topic)}"
                       for topic in FIELDS]  # fmt: skip
             return lines
+        if args.action == "day-off":
+            tx.day_off_add(args.commune, args.date, args.name)
+            return [
+                f"{args.date:%d/%m/%Y} ({args.name}) is a day off"
+                + (f" in commune {args.commune}" if args.commune else " everywhere")
+            ]
+        if args.action == "answers":
+            commune = tx.commune_get(args.commune)
+            if commune is None:
+                raise ValidationError(f"commune {args.commune} is not served")
+            if args.days is not None and not 1 <= args.days <= 90:
+                raise ValidationError("--days must be between 1 and 90")
+            commune = replace(
+                commune,
+                answer_days=args.days or commune.answer_days,
+                answer_review=commune.answer_review if args.review is None else args.review == "on",
+            )
+            tx.commune_put(commune, now)
+            return [f"{commune.name}: answers due in {commune.answer_days} working days;"
+                    f" review {'on' if commune.answer_review else 'off'}"]  # fmt: skip
         if args.action == "front-chat":
             commune = tx.commune_get(args.commune)
             if commune is None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot import moderation, services, staff, texts
+from bot import answers, moderation, services, staff, texts
 from bot import validation as validate
 from bot.clock import Clock, to_local
 from bot.communes import search as search_communes
@@ -26,11 +26,13 @@ from bot.messages import Choice, Inbound, InboundKind, Reply
 from bot.model import (
     ORGANISATION_NAMES,
     ROLE_NAMES,
+    AnswerMode,
     DialogueSession,
     Opinion,
     OpinionState,
     Organisation,
     Resident,
+    Role,
     normalise_ref_code,
 )
 from bot.texts import esc
@@ -51,17 +53,18 @@ NEW, CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION = (
     "phone",
     "organisation",
 )
-IDLE, CAPTION, EDIT, CONFIRM_WITHDRAW, CONFIRM_DELETE = (
+IDLE, CAPTION, EDIT, CONFIRM_WITHDRAW, CONFIRM_DELETE, UNSATISFIED = (
     "idle",
     "caption",
     "edit",
     "confirm_withdraw",
     "confirm_delete",
+    "unsatisfied",
 )
 REGISTRATION_STEPS = frozenset({CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION})
 
 # Choices accepted whatever step the person is at (ownership is checked again).
-GLOBAL_CHOICES = ("menu:", "edit:", "withdraw:")
+GLOBAL_CHOICES = ("menu:", "edit:", "withdraw:", "sat:")
 COMMAND_ALIASES = {
     "batdau": "start",
     "phien": "session",
@@ -150,6 +153,8 @@ class Conversation:
             EDIT: self._step_edit,
             CONFIRM_WITHDRAW: self._step_confirm_withdraw,
             CONFIRM_DELETE: self._step_confirm_delete,
+            UNSATISFIED: self._step_unsatisfied,
+            **dict.fromkeys(OFFICER_STEPS, self._step_idle),  # left by _staff_turn already
         }
 
     # -- entry point ---------------------------------------------------------------------
@@ -206,13 +211,14 @@ class Conversation:
     ) -> list[Reply]:
         if inbound.kind is InboundKind.IGNORED:
             return []
-        staff_reply = self._staff_turn(tx, inbound, now, notify)
-        if staff_reply is not None:
-            return staff_reply
         state, resident = tx.person(inbound.channel, inbound.user_key)
         if state is None:
             state = ConversationState(inbound.channel, inbound.user_key, NEW)
         before = (state.step, dict(state.data))  # steps assign new values, never mutate
+        staff_reply = self._staff_turn(tx, inbound, state, now, notify)
+        if staff_reply is not None:
+            self._save(tx, state, before, staff_reply, now)
+            return staff_reply
         if resident is None and state.step not in REGISTRATION_STEPS:
             state.step, state.data = NEW, {}
         elif resident is not None and state.step in REGISTRATION_STEPS | {NEW}:
@@ -226,6 +232,13 @@ class Conversation:
         else:
             replies = self._steps[state.step](turn)
 
+        self._save(tx, state, before, replies, now)
+        return replies
+
+    @staticmethod
+    def _save(
+        tx: Tx, state: ConversationState, before: tuple, replies: list[Reply], now: datetime
+    ) -> None:
         offered = [c.value for r in replies for c in r.choices]
         if offered:
             state.data["choices"] = offered
@@ -236,18 +249,26 @@ class Conversation:
                 tx.conversation_delete(state.channel, state.user_key)
         elif (state.step, state.data) != before:
             tx.conversation_put(state, now)
-        return replies
 
     @staticmethod
     def _staff_turn(
-        tx: Tx, inbound: Inbound, now: datetime, notify: list[tuple[str, str, Reply]]
+        tx: Tx,
+        inbound: Inbound,
+        state: ConversationState,
+        now: datetime,
+        notify: list[tuple[str, str, Reply]],
     ) -> list[Reply] | None:
-        """Officers' buttons and commands; None when the message is not one of them."""
+        """Officers' buttons, commands and steps; None when the message is not one of them."""
         choice = inbound.choice or ""
         command = COMMAND_ALIASES.get(inbound.command or "", inbound.command or "")
-        is_staff_choice = inbound.kind is InboundKind.CHOICE and choice.startswith(("m:", "q:"))
+        is_staff_choice = inbound.kind is InboundKind.CHOICE and choice.startswith(
+            ("m:", "q:", "d:", "r:")
+        )
         is_staff_command = inbound.kind is InboundKind.COMMAND and command in texts.OFFICER_COMMANDS
-        if not (is_staff_choice or is_staff_command):
+        in_staff_step = state.step in OFFICER_STEPS and inbound.kind is InboundKind.TEXT
+        if not (is_staff_choice or is_staff_command or in_staff_step):
+            if state.step in OFFICER_STEPS:  # any other message leaves the officer's step
+                state.step, state.data = IDLE, {}
             return None
         who = moderation.officer(tx, inbound.channel, inbound.user_key)
         if command == "join":
@@ -265,10 +286,29 @@ class Conversation:
             log.warning("refused: %s:%s is not staff (%s)", inbound.channel, inbound.user_key,
                         choice or command)  # fmt: skip
             return [Reply(texts.NOT_ALLOWED)]
+        if in_staff_step:
+            return _officer_step(tx, who, state, inbound.text, now, notify)
         if choice.startswith("m:"):
             outcome = moderation.act(tx, who, choice, now)
             notify.extend(outcome.notify)
             return outcome.replies
+        if choice.startswith("d:") or command == "answer":
+            return _start_answer(tx, who, state, choice, inbound.text)
+        if choice.startswith("r:"):
+            _, answer_id, verdict = [*choice.split(":"), "", ""][:3]
+            if not answer_id.isdigit():
+                return [Reply(texts.STALE_CHOICE)]
+            said, notices = answers.review(tx, who.roles, who.actor, int(answer_id),
+                                           verdict == "ok", now)  # fmt: skip
+            notify.extend(notices)
+            return [Reply(said)]
+        if command == "overdue":
+            return [Reply(answers.overdue_list(tx, who.roles, now))]
+        if command == "record":
+            if not any(r.role in (Role.OFFICE, Role.FRONT, Role.ADMIN) for r in who.roles):
+                return [Reply(texts.NOT_ALLOWED)]
+            state.step, state.data = "record_who", {}
+            return [Reply(texts.ASK_RECORD_WHO)]
         if choice.startswith("q:"):
             _, page, args = [*choice.split(":", 2), "", ""][:3]
             return moderation.queue(tx, who, args, int(page) if page.isdigit() else 0)
@@ -617,7 +657,40 @@ class Conversation:
             return self._cmd_session(turn)
         if action in ("edit", "withdraw"):
             return self._start_change(turn, action, arg)
+        if action == "sat":
+            return self._satisfaction(turn, arg)
         return [Reply(texts.STALE_CHOICE)]
+
+    def _satisfaction(self, turn: Turn, arg: str) -> list[Reply]:
+        assert turn.resident is not None
+        opinion_id, _, verdict = arg.partition(":")
+        if not opinion_id.isdigit():
+            return [Reply(texts.STALE_CHOICE)]
+        if verdict == "1":
+            said, notices = answers.satisfaction(turn.tx, turn.resident, int(opinion_id), True,
+                                                 "", turn.now)  # fmt: skip
+            turn.notify.extend(notices)
+            return [Reply(said)]
+        opinion = turn.tx.opinion_get(int(opinion_id))
+        if opinion is None or opinion.resident_id != turn.resident.id:
+            return [Reply(texts.STALE_CHOICE)]
+        turn.state.step, turn.state.data = UNSATISFIED, {"opinion": opinion.id}
+        return [Reply(texts.ASK_UNSATISFIED.format(code=opinion.ref_code),
+                      (Choice(texts.SKIP, "unsat:skip"),))]  # fmt: skip
+
+    def _step_unsatisfied(self, turn: Turn) -> list[Reply]:
+        assert turn.resident is not None
+        comment = (
+            clean_text(turn.inbound.text)[:1000] if turn.inbound.kind is InboundKind.TEXT else ""
+        )
+        if turn.inbound.kind not in (InboundKind.TEXT, InboundKind.CHOICE):
+            return [Reply(texts.UNSUPPORTED)]
+        opinion_id = int(turn.state.data["opinion"])
+        turn.state.step, turn.state.data = IDLE, {}
+        said, notices = answers.satisfaction(turn.tx, turn.resident, opinion_id, False, comment,
+                                             turn.now)  # fmt: skip
+        turn.notify.extend(notices)
+        return [Reply(said)]
 
     def _start_change(self, turn: Turn, action: str, code: str) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
@@ -771,3 +844,71 @@ class Conversation:
         if turn.inbound.kind is InboundKind.TEXT:
             return [Reply(texts.DELETE_KEPT), *self._step_idle(turn)]
         return [Reply(texts.DELETE_KEPT)]
+
+
+OFFICER_STEPS = frozenset({"answer", "record_who", "record_text", "record_answer"})
+
+
+def _start_answer(
+    tx: Tx, who: moderation.Officer, state: ConversationState, choice: str, args: str
+) -> list[Reply]:
+    """`/answer CODE` shows the card; a mode button asks for the text of the answer."""
+    if choice.startswith("d:"):
+        _, opinion_id, mode = [*choice.split(":"), "", ""][:3]
+        opinion = tx.opinion_get(int(opinion_id)) if opinion_id.isdigit() else None
+    else:
+        code = normalise_ref_code(args)
+        opinion, mode = (tx.opinion_by_code(code) if code else None), ""
+    if opinion is None or not answers.may_answer(who.roles, opinion):
+        return [Reply(texts.NOT_ALLOWED)]
+    if opinion.state is not OpinionState.ASSIGNED:
+        return [Reply(texts.ANSWER_NOT_ASSIGNED.format(code=opinion.ref_code))]
+    if not mode:
+        return [answers.department_card(tx, opinion)]
+    try:
+        answer_mode = AnswerMode(mode)
+    except ValueError:
+        return [Reply(texts.STALE_CHOICE)]
+    state.step, state.data = "answer", {"opinion": opinion.id, "mode": answer_mode.value}
+    return [answers.ask_answer(opinion, answer_mode)]
+
+
+def _officer_step(
+    tx: Tx,
+    who: moderation.Officer,
+    state: ConversationState,
+    raw: str,
+    now: datetime,
+    notify: list[tuple[str, str, Reply]],
+) -> list[Reply]:
+    text = clean_text(raw)
+    if not text:
+        return [Reply(texts.OPINION_EMPTY)]
+    if state.step == "answer":
+        opinion = tx.opinion_get(int(state.data["opinion"]))
+        if opinion is None or opinion.state is not OpinionState.ASSIGNED:
+            state.step, state.data = IDLE, {}
+            return [Reply(texts.STALE_CHOICE)]
+        said, notices = answers.submit_answer(
+            tx, who.actor, opinion, AnswerMode(state.data["mode"]), text, now
+        )
+        if said == texts.ANSWER_NEEDS_DATE:
+            return [Reply(said)]
+        state.step, state.data = IDLE, {}
+        notify.extend(notices)
+        return [Reply(said)]
+    if state.step == "record_who":
+        state.step, state.data = "record_text", {"who": text[:80]}
+        return [Reply(texts.ASK_RECORD_TEXT)]
+    if state.step == "record_text":
+        state.step, state.data = "record_answer", {**state.data, "text": text}
+        return [Reply(texts.ASK_RECORD_ANSWER)]
+    communes = [r.commune_code for r in who.roles if r.commune_code is not None]
+    if not communes:
+        state.step, state.data = IDLE, {}
+        return [Reply(texts.NOT_ALLOWED)]
+    opinion = answers.record_meeting_opinion(
+        tx, who.actor, communes[0], state.data["who"], state.data["text"], text, now
+    )
+    state.step, state.data = IDLE, {}
+    return [Reply(texts.RECORDED.format(code=opinion.ref_code))]

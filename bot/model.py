@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from bot.errors import CutoffPassed, InvalidTransition
@@ -99,6 +99,40 @@ DEFAULT_FIELD_DEPARTMENTS: dict[str, str] = {
 }  # fmt: skip
 
 
+class AnswerMode(StrEnum):
+    MEETING = "meeting"  # answered at the meeting
+    WRITTEN = "written"  # answered in writing
+    IN_PROGRESS = "in_progress"  # being handled, with an expected date
+    FORWARDED = "forwarded"  # beyond the commune's authority: a higher body handles it
+
+
+ANSWER_MODE_NAMES: dict[AnswerMode, str] = {
+    AnswerMode.MEETING: "Đã trả lời tại hội nghị",
+    AnswerMode.WRITTEN: "Trả lời bằng văn bản",
+    AnswerMode.IN_PROGRESS: "Đang giải quyết",
+    AnswerMode.FORWARDED: "Vượt thẩm quyền, chuyển cấp trên",
+}
+
+
+@dataclass
+class Answer:
+    id: int | None
+    opinion_id: int
+    department: str | None
+    officer: str
+    mode: AnswerMode
+    text: str
+    status: str  # pending_review | published | returned
+    created_at: datetime
+    expected_on: date | None = None
+    forwarded_to: str | None = None
+
+    @property
+    def final(self) -> bool:
+        """An answer that ends the department's work (in progress is only news)."""
+        return self.mode is not AnswerMode.IN_PROGRESS
+
+
 class Organisation(StrEnum):
     """Mass organisations a resident may say they belong to (optional)."""
 
@@ -129,6 +163,8 @@ class Commune:
     province: str
     reception: str = ""  # where complaints and denunciations are received (tiếp công dân)
     front_chat: str = ""  # "telegram:<chat id>" of the Front's group; empty: private chats
+    answer_days: int = 15  # working days departments have to answer, after the session
+    answer_review: bool = False  # the Front / the chair approves answers before they go out
 
 
 @dataclass(frozen=True)
@@ -200,6 +236,7 @@ class Opinion:
     version: int = 0  # bumped by every officer action: a stale card cannot act
     department: str | None = None
     merged_into: int | None = None
+    due_on: date | None = None  # the department's deadline (working days)
 
     def transition(self, target: OpinionState, now: datetime) -> OpinionState:
         """Move to `target` or raise InvalidTransition; returns the state it left."""

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot import texts
+from bot import answers, texts
 from bot.clock import to_local
 from bot.errors import InvalidTransition
 from bot.messages import Choice, Reply
@@ -273,8 +273,10 @@ def _assign(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> 
     if before is not S.ASSIGNED:
         _move(opinion, S.ASSIGNED, now)
     opinion.department = arg
+    notify = answers.on_assigned(tx, opinion, now)  # the deadline and the department's card
     _record(tx, who, opinion, before, f"Giao {names[arg]}", {"department": [old, arg]}, now)
-    return Outcome(_done(tx, opinion, f"Đã giao {opinion.ref_code} cho {esc(names[arg])}."))
+    return Outcome(_done(tx, opinion, f"Đã giao {opinion.ref_code} cho {esc(names[arg])}."),
+                   notify)  # fmt: skip
 
 
 def _retag(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:

@@ -252,7 +252,7 @@ STATE_NAMES: dict[OpinionState, str] = {
     OpinionState.WITHDRAWN: "Đã rút",
 }
 
-OFFICER_COMMANDS = {"queue", "stats", "history", "join"}
+OFFICER_COMMANDS = {"queue", "stats", "history", "join", "answer", "overdue", "record"}
 COMMANDS: dict[str, str] = {
     "start": "Bắt đầu / đăng ký",
     "session": "Kỳ đối thoại sắp tới",
@@ -303,3 +303,59 @@ RESIDENT_MERGED = (
     "Ý kiến <code>{code}</code> của Ông/Bà có cùng nội dung với ý kiến <code>{target}</code> "
     "nên được gộp lại để trả lời chung; Ông/Bà sẽ nhận được câu trả lời khi có."
 )
+
+# -- departments' answers ----------------------------------------------------------------------
+DEPARTMENT_CARD = (
+    "<b>{code}</b> · giao {department}\nLĩnh vực: {field}\n{who}\n«{text}»\n"
+    "Hạn trả lời: <b>{due}</b> (ngày làm việc). Chọn hình thức trả lời:"
+)
+ASK_ANSWER = "Xin gõ nội dung trả lời cho <code>{code}</code> ({mode}):"
+ASK_ANSWER_IN_PROGRESS = (
+    "Xin gõ tình hình giải quyết <code>{code}</code> kèm <b>ngày dự kiến xong</b> (dd/mm/yyyy):"
+)
+ASK_ANSWER_FORWARDED = (
+    "Xin gõ ở dòng đầu <b>cơ quan có thẩm quyền</b> tiếp nhận <code>{code}</code>, rồi nội dung "
+    "và <b>hạn giải quyết</b> (dd/mm/yyyy):"
+)
+ANSWER_NEEDS_DATE = "Xin gõ kèm ngày theo dạng dd/mm/yyyy (ví dụ 15/01/2027). Gõ lại nội dung:"
+ANSWER_PUBLISHED = "Đã gửi câu trả lời <code>{code}</code> tới cử tri."
+ANSWER_SENT_FOR_REVIEW = (
+    "Câu trả lời <code>{code}</code> đã chuyển Mặt trận/Văn phòng duyệt trước khi gửi."
+)
+ANSWER_ALREADY_REVIEWED = "Câu trả lời <code>{code}</code> đã được duyệt hoặc trả lại trước đó."
+ANSWER_RETURNED = "Câu trả lời <code>{code}</code> được trả lại để hoàn thiện. Xin trả lời lại."
+ANSWER_NOT_ASSIGNED = "Ý kiến <code>{code}</code> chưa được giao cho đơn vị nên chưa thể trả lời."
+REVIEW_CARD = (
+    "<b>Duyệt câu trả lời {code}</b> ({department}, {mode})\nÝ kiến: «{opinion}»\n"
+    "Trả lời: «{answer}»"
+)
+RESIDENT_ANSWER = (
+    "<b>Trả lời ý kiến {code}</b>\nĐơn vị: {department}\nHình thức: {mode}\n\n{answer}{details}"
+)
+ANSWER_FORWARDED_DETAIL = (
+    "\n\nNội dung vượt thẩm quyền của xã/phường, đã chuyển <b>{body}</b> giải quyết, "
+    "dự kiến trước ngày {by}."
+)
+ANSWER_IN_PROGRESS_DETAIL = "\n\nDự kiến giải quyết xong trước ngày {by}."
+SATISFACTION_ALREADY = "Ông/Bà đã cho biết ý kiến về câu trả lời <code>{code}</code>. Xin cảm ơn."
+THANKS_SATISFIED = "Cảm ơn Ông/Bà đã phản hồi về câu trả lời <code>{code}</code>."
+ASK_UNSATISFIED = (
+    "Xin Ông/Bà cho biết vì sao chưa hài lòng với câu trả lời <code>{code}</code> (không bắt buộc):"
+)
+THANKS_UNSATISFIED = (
+    "Đã ghi nhận Ông/Bà chưa hài lòng với câu trả lời <code>{code}</code>. Mặt trận sẽ theo dõi, "
+    "giám sát việc giải quyết và thông báo lại."
+)
+FRONT_UNSATISFIED = "⚠ Cử tri chưa hài lòng với câu trả lời <code>{code}</code>: «{comment}»"
+DEADLINE_REMINDER = "⏰ Còn {left} ngày làm việc đến hạn trả lời <code>{code}</code> (hạn {due})."
+DEADLINE_OVERDUE = "⚠ Ý kiến <code>{code}</code> đã quá hạn trả lời ({due}) — đơn vị: {department}."
+DEADLINE_ESCALATION = (
+    "‼ Ý kiến <code>{code}</code> quá hạn {late} ngày làm việc (hạn {due}) — đơn vị: "
+    "{department}. Đề nghị lãnh đạo chỉ đạo giải quyết."
+)
+NOTHING_OVERDUE = "Không có ý kiến nào quá hạn trả lời."
+OVERDUE_HEADER = "<b>Ý kiến quá hạn trả lời</b>: {n}"
+ASK_RECORD_WHO = "Ghi ý kiến nêu tại hội nghị. Xin gõ <b>người nêu</b> (họ tên hoặc tổ chức):"
+ASK_RECORD_TEXT = "Xin gõ <b>nội dung ý kiến</b>:"
+ASK_RECORD_ANSWER = "Xin gõ <b>nội dung trả lời</b> tại hội nghị:"
+RECORDED = "Đã ghi vào hồ sơ kỳ đối thoại: <code>{code}</code>."

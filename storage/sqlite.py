@@ -11,7 +11,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,8 @@ import aiosqlite
 from bot.clock import iso, parse_iso
 from bot.errors import DuplicateKey, StorageError
 from bot.model import (
+    Answer,
+    AnswerMode,
     Commune,
     DialogueSession,
     Opinion,
@@ -368,6 +370,22 @@ def _opinion(row: sqlite3.Row) -> Opinion:
         version=row["version"],
         department=row["department"],
         merged_into=row["merged_into"],
+        due_on=date.fromisoformat(row["due_on"]) if row["due_on"] else None,
+    )
+
+
+def _answer(row: sqlite3.Row) -> Answer:
+    return Answer(
+        id=row["id"],
+        opinion_id=row["opinion_id"],
+        department=row["department"],
+        officer=row["officer"],
+        mode=AnswerMode(row["mode"]),
+        text=row["text"],
+        status=row["status"],
+        created_at=parse_iso(row["created_at"]),
+        expected_on=date.fromisoformat(row["expected_on"]) if row["expected_on"] else None,
+        forwarded_to=row["forwarded_to"],
     )
 
 
@@ -440,24 +458,104 @@ class SqliteTx:
         )
 
     # -- communes ----------------------------------------------------------------------------
-    _COMMUNE = "SELECT code, name, province, reception, front_chat FROM communes"
+    _COMMUNE = (
+        "SELECT code, name, province, reception, front_chat, answer_days, answer_review"
+        " FROM communes"
+    )
+
+    @staticmethod
+    def _commune(row: sqlite3.Row) -> Commune:
+        return Commune(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
 
     def commune_get(self, code: int) -> Commune | None:
         row = self._one(self._COMMUNE + " WHERE code = ?", (code,))
-        return Commune(*row) if row else None
+        return self._commune(row) if row else None
 
     def communes_list(self) -> list[Commune]:
-        return [Commune(*r) for r in self._all(self._COMMUNE + " ORDER BY name")]
+        return [self._commune(r) for r in self._all(self._COMMUNE + " ORDER BY name")]
 
     def commune_put(self, commune: Commune, now: datetime) -> None:
         self.conn.execute(
-            "INSERT INTO communes (code, name, province, reception, front_chat, added_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
-            " province = excluded.province, reception = excluded.reception,"
-            " front_chat = excluded.front_chat",
+            "INSERT INTO communes (code, name, province, reception, front_chat, answer_days,"
+            " answer_review, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO"
+            " UPDATE SET name = excluded.name, province = excluded.province,"
+            " reception = excluded.reception, front_chat = excluded.front_chat,"
+            " answer_days = excluded.answer_days, answer_review = excluded.answer_review",
             (commune.code, commune.name, commune.province, commune.reception,
-             commune.front_chat, iso(now)),
+             commune.front_chat, commune.answer_days, int(commune.answer_review), iso(now)),
         )  # fmt: skip
+
+    # -- answers, satisfaction, deadlines ---------------------------------------------------
+    def answer_add(self, answer: Answer) -> int:
+        return self._insert(
+            "INSERT INTO answers (opinion_id, department, officer, mode, text, expected_on,"
+            " forwarded_to, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (answer.opinion_id, answer.department, answer.officer, answer.mode.value,
+             answer.text, answer.expected_on.isoformat() if answer.expected_on else None,
+             answer.forwarded_to, answer.status, iso(answer.created_at)),
+        )  # fmt: skip
+
+    def answer_get(self, answer_id: int) -> Answer | None:
+        row = self._one("SELECT * FROM answers WHERE id = ?", (answer_id,))
+        return _answer(row) if row else None
+
+    def answers_of(self, opinion_id: int) -> list[Answer]:
+        rows = self._all("SELECT * FROM answers WHERE opinion_id = ? ORDER BY id", (opinion_id,))
+        return [_answer(r) for r in rows]
+
+    def answer_set_status(self, answer_id: int, status: str, now: datetime) -> bool:
+        """Move an answer out of review, once (False if it was not pending any more)."""
+        cur = self.conn.execute(
+            "UPDATE answers SET status = ?, published_at = CASE WHEN ? = 'published' THEN ?"
+            " ELSE published_at END WHERE id = ? AND status = 'pending_review'",
+            (status, status, iso(now), answer_id),
+        )
+        return cur.rowcount == 1
+
+    def answer_publish(self, answer_id: int, now: datetime) -> None:
+        self.conn.execute(
+            "UPDATE answers SET status = 'published', published_at = ? WHERE id = ?",
+            (iso(now), answer_id),
+        )
+
+    def merged_members(self, opinion_id: int) -> list[Opinion]:
+        rows = self._all("SELECT * FROM opinions WHERE merged_into = ? ORDER BY id", (opinion_id,))
+        return [_opinion(r) for r in rows]
+
+    def satisfaction_add(
+        self, opinion_id: int, resident_id: int, satisfied: bool, comment: str, now: datetime
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO satisfaction (opinion_id, resident_id, satisfied, comment, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (opinion_id, resident_id, int(satisfied), comment, iso(now)),
+        )
+
+    def days_off(self, commune_code: int) -> list[date]:
+        rows = self._all("SELECT day FROM days_off WHERE commune_code IN (0, ?)", (commune_code,))
+        return [date.fromisoformat(r[0]) for r in rows]
+
+    def day_off_add(self, commune_code: int, day: date, name: str) -> None:
+        self.conn.execute(
+            "INSERT INTO days_off (commune_code, day, name) VALUES (?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET name = excluded.name",
+            (commune_code, day.isoformat(), name),
+        )
+
+    def opinions_assigned_due(self) -> list[Opinion]:
+        rows = self._all(
+            "SELECT * FROM opinions WHERE state = 'assigned' AND due_on IS NOT NULL ORDER BY due_on"
+        )
+        return [_opinion(r) for r in rows]
+
+    def deadline_notice_once(self, opinion_id: int, kind: str, now: datetime) -> bool:
+        """True the first time only: each notice is sent once, even across processes."""
+        row = self._one(
+            "INSERT INTO deadline_notices (opinion_id, kind, at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING RETURNING opinion_id",
+            (opinion_id, kind, iso(now)),
+        )
+        return row is not None
 
     # -- staff, invitations, departments ---------------------------------------------------
     def staff_roles(self, channel: str, user_key: str) -> list[StaffRole]:
@@ -777,7 +875,7 @@ class SqliteTx:
         self.conn.execute(
             "UPDATE opinions SET session_id = ?, text = ?, photo_ref = ?, state = ?, topic = ?,"
             " kind = ?, confidence = ?, reasons = ?, updated_at = ?, version = ?,"
-            " department = ?, merged_into = ? WHERE id = ?",
+            " department = ?, merged_into = ?, due_on = ? WHERE id = ?",
             (
                 opinion.session_id,
                 opinion.text,
@@ -791,6 +889,7 @@ class SqliteTx:
                 opinion.version,
                 opinion.department,
                 opinion.merged_into,
+                opinion.due_on.isoformat() if opinion.due_on else None,
                 opinion.id,
             ),
         )

@@ -1,0 +1,389 @@
+"""Departments' answers, deadlines in working days, and the answer pushed back to residents.
+
+An assigned opinion gets a deadline (N working days after its session) and goes to the
+department's officers as a card. Their answer reaches the resident who raised it and every
+resident whose opinion was merged into it, through the outbox, in the same unit of work that
+records it: once. Where the commune wants it, the Front or the chair approves it first. The
+resident says whether it satisfied them; "not satisfied" reopens it for the Front.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime, timedelta
+
+from bot import texts
+from bot.clock import to_local
+from bot.messages import Choice, Reply
+from bot.model import (
+    ANSWER_MODE_NAMES,
+    Answer,
+    AnswerMode,
+    Opinion,
+    OpinionState,
+    Resident,
+    Role,
+    StaffRole,
+)
+from bot.texts import esc
+from bot.workdays import WorkingCalendar
+from nlp.labels import FIELDS
+from storage.repository import OpinionEvent, Tx
+
+log = logging.getLogger(__name__)
+S = OpinionState
+REMIND_DAYS_LEFT = 2  # working days before the deadline the department is reminded
+ESCALATE_AFTER = 5  # working days past the deadline the matter goes to the chair and admins
+_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+Notice = tuple[str, str, Reply]  # channel, chat id, message
+
+
+def calendar(tx: Tx, commune_code: int) -> WorkingCalendar:
+    return WorkingCalendar(tx.days_off(commune_code))
+
+
+def set_deadline(tx: Tx, opinion: Opinion, now: datetime) -> None:
+    """N working days after the opinion's session (or after today, if it has none)."""
+    commune = tx.commune_get(opinion.commune_code)
+    session = tx.session_get(opinion.session_id) if opinion.session_id else None
+    base = to_local(session.starts_at if session and session.starts_at > now else now).date()
+    opinion.due_on = calendar(tx, opinion.commune_code).add(base, commune.answer_days if commune
+                                                            else 15)  # fmt: skip
+
+
+def department_name(tx: Tx, opinion: Opinion) -> str:
+    return dict(tx.departments_list(opinion.commune_code)).get(opinion.department or "", "")
+
+
+def _officers(
+    tx: Tx, commune_code: int, role: Role, department: str | None = None
+) -> list[tuple[str, str]]:
+    return [(ch, key) for ch, key, r in tx.staff_all()
+            if r.commune_code == commune_code and r.role is role
+            and (department is None or r.department == department)]  # fmt: skip
+
+
+def department_card(tx: Tx, opinion: Opinion) -> Reply:
+    resident = tx.resident_get(opinion.resident_id)
+    who = (
+        f"{resident.full_name} · {resident.village_name}" if resident and resident.full_name else ""
+    )
+    due = f"{opinion.due_on:%d/%m/%Y}" if opinion.due_on else "—"
+    text = texts.DEPARTMENT_CARD.format(
+        code=opinion.ref_code, field=esc(FIELDS.get(opinion.topic or "khac", "")),
+        who=esc(who), text=esc(opinion.text[:1500]), due=due,
+        department=esc(department_name(tx, opinion)),
+    )  # fmt: skip
+    choices = tuple(Choice(name, f"d:{opinion.id}:{mode.value}")
+                    for mode, name in ANSWER_MODE_NAMES.items())  # fmt: skip
+    return Reply(text, choices)
+
+
+def on_assigned(tx: Tx, opinion: Opinion, now: datetime) -> list[Notice]:
+    """The deadline, and the card to the department's officers."""
+    set_deadline(tx, opinion, now)
+    card = department_card(tx, opinion)
+    return [(ch, key, card) for ch, key in
+            _officers(tx, opinion.commune_code, Role.DEPARTMENT, opinion.department)]  # fmt: skip
+
+
+def may_answer(roles: list[StaffRole], opinion: Opinion) -> bool:
+    return any(
+        r.role is Role.ADMIN
+        or (r.commune_code == opinion.commune_code
+            and (r.role in (Role.FRONT, Role.OFFICE)
+                 or (r.role is Role.DEPARTMENT and r.department == opinion.department)))
+        for r in roles
+    )  # fmt: skip
+
+
+def ask_answer(opinion: Opinion, mode: AnswerMode) -> Reply:
+    prompt = {
+        AnswerMode.IN_PROGRESS: texts.ASK_ANSWER_IN_PROGRESS,
+        AnswerMode.FORWARDED: texts.ASK_ANSWER_FORWARDED,
+    }.get(mode, texts.ASK_ANSWER)
+    return Reply(prompt.format(code=opinion.ref_code, mode=esc(ANSWER_MODE_NAMES[mode])))
+
+
+def parse_date(text: str) -> date | None:
+    m = _DATE.search(text)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+
+
+def submit_answer(
+    tx: Tx, officer: str, opinion: Opinion, mode: AnswerMode, text: str, now: datetime
+) -> tuple[str, list[Notice]]:
+    """Record an answer; publish it, or send it for review. Returns (confirmation, notices)."""
+    expected = parse_date(text)
+    forwarded_to = None
+    if mode in (AnswerMode.IN_PROGRESS, AnswerMode.FORWARDED) and expected is None:
+        return texts.ANSWER_NEEDS_DATE, []
+    if mode is AnswerMode.FORWARDED:
+        forwarded_to = text.strip().splitlines()[0][:200]
+    commune = tx.commune_get(opinion.commune_code)
+    review = bool(commune and commune.answer_review) and mode is not AnswerMode.IN_PROGRESS
+    answer = Answer(
+        None,
+        opinion.id or 0,
+        opinion.department,
+        officer,
+        mode,
+        text.strip(),
+        "pending_review" if review else "published",
+        now,
+        expected,
+        forwarded_to,
+    )
+    answer.id = tx.answer_add(answer)
+    if review:
+        card = review_card(tx, opinion, answer)
+        notices = [(ch, key, card) for role in (Role.FRONT, Role.OFFICE)
+                   for ch, key in _officers(tx, opinion.commune_code, role)]  # fmt: skip
+        return texts.ANSWER_SENT_FOR_REVIEW.format(code=opinion.ref_code), notices
+    return texts.ANSWER_PUBLISHED.format(code=opinion.ref_code), publish(
+        tx, opinion, answer, officer, now
+    )
+
+
+def review_card(tx: Tx, opinion: Opinion, answer: Answer) -> Reply:
+    text = texts.REVIEW_CARD.format(
+        code=opinion.ref_code, opinion=esc(opinion.text[:600]),
+        department=esc(department_name(tx, opinion)), mode=esc(ANSWER_MODE_NAMES[answer.mode]),
+        answer=esc(answer.text[:2000]),
+    )  # fmt: skip
+    return Reply(text, (Choice("✅ Duyệt, gửi cử tri", f"r:{answer.id}:ok"),
+                        Choice("↩ Trả lại đơn vị", f"r:{answer.id}:back")))  # fmt: skip
+
+
+def review(tx: Tx, roles: list[StaffRole], officer: str, answer_id: int, ok: bool,
+           now: datetime) -> tuple[str, list[Notice]]:  # fmt: skip
+    answer = tx.answer_get(answer_id)
+    opinion = tx.opinion_get(answer.opinion_id) if answer else None
+    if answer is None or opinion is None or not any(
+        r.role is Role.ADMIN or (r.role in (Role.FRONT, Role.OFFICE)
+                                 and r.commune_code == opinion.commune_code) for r in roles
+    ):  # fmt: skip
+        return texts.NOT_ALLOWED, []
+    if not tx.answer_set_status(answer_id, "published" if ok else "returned", now):
+        return texts.ANSWER_ALREADY_REVIEWED.format(code=opinion.ref_code), []
+    if not ok:
+        back = Reply(texts.ANSWER_RETURNED.format(code=opinion.ref_code))
+        return f"Đã trả lại câu trả lời {opinion.ref_code}.", [
+            (ch, key, back) for ch, key in
+            _officers(tx, opinion.commune_code, Role.DEPARTMENT, opinion.department)]  # fmt: skip
+    return texts.ANSWER_PUBLISHED.format(code=opinion.ref_code), publish(
+        tx, opinion, answer, officer, now
+    )
+
+
+def _event(
+    tx: Tx, opinion: Opinion, before: OpinionState, actor: str, reason: str, now: datetime
+) -> None:
+    assert opinion.id is not None
+    opinion.version += 1
+    opinion.updated_at = now
+    tx.opinion_update(opinion)
+    tx.opinion_events_add([OpinionEvent(opinion.id, before, opinion.state, actor, reason, now)])
+
+
+def publish(tx: Tx, opinion: Opinion, answer: Answer, actor: str, now: datetime) -> list[Notice]:
+    """The answer to the resident and to every resident whose opinion was merged into it."""
+    assert answer.id is not None
+    tx.answer_publish(answer.id, now)
+    department = department_name(tx, opinion)
+    summary = f"{ANSWER_MODE_NAMES[answer.mode]} ({department})"
+    if answer.final:  # answers are given to assigned opinions only (checked by the caller)
+        before = opinion.state
+        opinion.transition(S.ANSWERED, now)
+        opinion.transition(S.DELIVERED, now)
+        _event(tx, opinion, before, actor, summary, now)
+    else:
+        expected = f"{answer.expected_on:%d/%m/%Y}" if answer.expected_on else "—"
+        _event(tx, opinion, opinion.state, actor, f"{summary}, dự kiến {expected}", now)
+    notices: list[Notice] = []
+    for member in [opinion, *tx.merged_members(opinion.id or 0)]:
+        if member is not opinion and answer.final and member.state is S.MERGED:
+            before = member.state
+            member.transition(S.DELIVERED, now)
+            _event(tx, member, before, actor, f"Nhận câu trả lời của {opinion.ref_code}", now)
+        notices += _to_resident(tx, member, answer, department)
+    return notices
+
+
+def _to_resident(tx: Tx, opinion: Opinion, answer: Answer, department: str) -> list[Notice]:
+    details = ""
+    if answer.mode is AnswerMode.FORWARDED:
+        details = texts.ANSWER_FORWARDED_DETAIL.format(
+            body=esc(answer.forwarded_to or ""), by=f"{answer.expected_on:%d/%m/%Y}"
+        )
+    elif answer.mode is AnswerMode.IN_PROGRESS:
+        details = texts.ANSWER_IN_PROGRESS_DETAIL.format(by=f"{answer.expected_on:%d/%m/%Y}")
+    text = texts.RESIDENT_ANSWER.format(
+        code=opinion.ref_code, department=esc(department), mode=esc(ANSWER_MODE_NAMES[answer.mode]),
+        answer=esc(answer.text[:3000]), details=details,
+    )  # fmt: skip
+    choices = (
+        ()
+        if not answer.final
+        else (
+            Choice("😊 Hài lòng", f"sat:{opinion.id}:1"),
+            Choice("😞 Chưa hài lòng", f"sat:{opinion.id}:0"),
+        )
+    )
+    return [(ch, chat, Reply(text, choices)) for ch, chat in tx.identities_of(opinion.resident_id)]
+
+
+def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, comment: str,
+                 now: datetime) -> tuple[str, list[Notice]]:  # fmt: skip
+    """The resident's word on the answer; "not satisfied" reopens it for the Front."""
+    opinion = tx.opinion_get(opinion_id)
+    if opinion is None or opinion.resident_id != resident.id or resident.id is None:
+        return texts.NOT_YOUR_OPINION.format(code=""), []
+    if opinion.state is not S.DELIVERED:
+        return texts.SATISFACTION_ALREADY.format(code=opinion.ref_code), []
+    tx.satisfaction_add(opinion_id, resident.id, satisfied, comment, now)
+    before = opinion.state
+    actor = f"resident:{resident.id}"
+    if satisfied:
+        opinion.transition(S.CLOSED, now)
+        _event(tx, opinion, before, actor, "Cử tri hài lòng", now)
+        return texts.THANKS_SATISFIED.format(code=opinion.ref_code), []
+    opinion.transition(S.PENDING_REVIEW, now)
+    _event(
+        tx,
+        opinion,
+        before,
+        actor,
+        "Cử tri chưa hài lòng" + (f": {comment}" if comment else ""),
+        now,
+    )
+    from bot.moderation import cards_for_new
+
+    note = Reply(texts.FRONT_UNSATISFIED.format(code=opinion.ref_code, comment=esc(comment or "—")))
+    cards = cards_for_new(tx, opinion)
+    notices = [(ch, chat, note) for ch, chat, _ in cards] + cards
+    return texts.THANKS_UNSATISFIED.format(code=opinion.ref_code), notices
+
+
+def check_deadlines(tx: Tx, now: datetime) -> list[Notice]:
+    """Reminders before the deadline, the overdue notice, the escalation: each once."""
+    today = to_local(now).date()
+    notices: list[Notice] = []
+    for opinion in tx.opinions_assigned_due():
+        assert opinion.id is not None and opinion.due_on is not None
+        cal = calendar(tx, opinion.commune_code)
+        left = cal.between(today, opinion.due_on)
+        late = cal.between(opinion.due_on, today)
+        name = department_name(tx, opinion)
+        due = f"{opinion.due_on:%d/%m/%Y}"
+        if 0 < left <= REMIND_DAYS_LEFT and tx.deadline_notice_once(opinion.id, "reminder", now):
+            msg = Reply(texts.DEADLINE_REMINDER.format(code=opinion.ref_code, due=due, left=left))
+            notices += [
+                (ch, key, msg)
+                for ch, key in _officers(
+                    tx, opinion.commune_code, Role.DEPARTMENT, opinion.department
+                )
+            ]
+        if today > opinion.due_on and tx.deadline_notice_once(opinion.id, "overdue", now):
+            msg = Reply(
+                texts.DEADLINE_OVERDUE.format(code=opinion.ref_code, due=due, department=esc(name))
+            )
+            notices += [
+                (ch, key, msg)
+                for role in (Role.OFFICE, Role.FRONT, Role.DEPARTMENT)
+                for ch, key in _officers(
+                    tx,
+                    opinion.commune_code,
+                    role,
+                    opinion.department if role is Role.DEPARTMENT else None,
+                )
+            ]
+        if late >= ESCALATE_AFTER and tx.deadline_notice_once(opinion.id, "escalation", now):
+            msg = Reply(
+                texts.DEADLINE_ESCALATION.format(
+                    code=opinion.ref_code, due=due, department=esc(name), late=late
+                )
+            )
+            notices += [
+                (ch, key, msg)
+                for role in (Role.OFFICE, Role.FRONT)
+                for ch, key in _officers(tx, opinion.commune_code, role)
+            ]
+            notices += [(ch, key, msg) for ch, key, r in tx.staff_all() if r.role is Role.ADMIN]
+    return notices
+
+
+def overdue_list(tx: Tx, roles: list[StaffRole], now: datetime) -> str:
+    communes = {r.commune_code for r in roles if r.role in (Role.FRONT, Role.OFFICE)}
+    admin = any(r.role is Role.ADMIN for r in roles)
+    today = to_local(now).date()
+    rows = [
+        o
+        for o in tx.opinions_assigned_due()
+        if (admin or o.commune_code in communes) and o.due_on and o.due_on < today
+    ]
+    if not rows:
+        return texts.NOTHING_OVERDUE
+    lines = [texts.OVERDUE_HEADER.format(n=len(rows))]
+    lines += [f"• <code>{o.ref_code}</code> · {esc(department_name(tx, o))}"
+              f" · hạn {o.due_on:%d/%m/%Y}" for o in rows[:50]]  # fmt: skip
+    return "\n".join(lines)
+
+
+def record_meeting_opinion(tx: Tx, officer: str, commune_code: int, raised_by: str, text: str,
+                           answer_text: str, now: datetime) -> Opinion:  # fmt: skip
+    """An opinion raised orally at the meeting, with its answer, for the session's record."""
+    from bot.model import Organisation, new_ref_code
+
+    resident = Resident(
+        None, commune_code, None, "", raised_by[:80], None, Organisation.NONE, now, now
+    )
+    resident.id = tx.resident_add(resident)
+    session = tx.session_upcoming(commune_code, now - timedelta(days=1))
+    opinion = Opinion(
+        None,
+        new_ref_code(),
+        resident.id,
+        commune_code,
+        session.id if session else None,
+        text,
+        None,
+        "meeting",
+        S.RECEIVED,
+        now,
+        now,
+        topic="khac",
+        kind="kien_nghi",
+    )
+    for step in (S.SCREENED, S.PENDING_REVIEW, S.APPROVED, S.ASSIGNED, S.ANSWERED):
+        opinion.transition(step, now)
+    opinion.id = tx.opinion_add(opinion, None)
+    tx.opinion_events_add(
+        [
+            OpinionEvent(
+                opinion.id,
+                None,
+                S.ANSWERED,
+                officer,
+                f"Ghi nhận tại hội nghị; người nêu: {raised_by}",
+                now,
+            )
+        ]
+    )
+    tx.answer_add(Answer(None, opinion.id, None, officer, AnswerMode.MEETING, answer_text,
+                         "published", now))  # fmt: skip
+    return opinion
+
+
+def enqueue_deadline_notices(tx: Tx, now: datetime) -> int:
+    """The periodic job: deadline notices into the outbox (the outbox loop sends them)."""
+    notices = check_deadlines(tx, now)
+    for channel, chat, reply in notices:
+        tx.outbox_add(channel, chat, reply.payload(), now)
+    return len(notices)
