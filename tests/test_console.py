@@ -89,3 +89,14 @@ def test_admin_commands(tmp_path: Path) -> None:
     assert "telegram:900\tfront of commune 14161" in run(["admin", "list"], tmp_path).stdout
     removed = run(["admin", "remove-officer", "--telegram-id", "900"], tmp_path)
     assert "removed 1 role(s)" in removed.stdout
+
+
+def test_admin_days_off_and_answer_rules(tmp_path: Path) -> None:
+    run(["commune", "add", "14161"], tmp_path)
+    off = run(["admin", "day-off", "--date", "2026-12-24", "--name", "Nghỉ bù"], tmp_path)
+    assert "24/12/2026 (Nghỉ bù) is a day off everywhere" in off.stdout
+    rules = run(["admin", "answers", "--commune", "14161", "--days", "30", "--review", "on"],
+                tmp_path)  # fmt: skip
+    assert "answers due in 30 working days; review on" in rules.stdout
+    bad = run(["admin", "answers", "--commune", "14161", "--days", "0"], tmp_path)
+    assert bad.returncode == 1 and "between 1 and 90" in bad.stderr
