@@ -65,7 +65,8 @@ async def runtime(
         flood = FloodGuard(settings.flood_limit, timedelta(seconds=settings.flood_window))
         lease = timedelta(seconds=settings.outbox_lease)
         conversation = Conversation(store, clock, screener, flood, lease)
-        sender = OutboxSender(store, clock, {}, lease=lease)
+        sender = OutboxSender(store, clock, {}, lease=lease, rate=settings.send_rate)
+        conversation.on_push = sender.wake
         yield Runtime(settings, store, clock, conversation, sender)
     finally:
         await store.close()

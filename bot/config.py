@@ -32,6 +32,7 @@ VARIABLES: list[tuple[str, str, str]] = [
     ("POLL_TIMEOUT", "30", "Long-polling timeout in seconds."),
     ("FLOOD_LIMIT", "10", "Messages one person may send per flood window before answers pause."),
     ("FLOOD_WINDOW", "10", "Flood window in seconds."),
+    ("SEND_RATE", "25", "Messages per second the outbox pushes (Telegram allows ~30/s)."),
     ("OUTBOX_LEASE", "30", "Seconds a process owns a message it is sending; then others retry."),
     ("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 ]
@@ -53,6 +54,7 @@ class Settings:
     flood_limit: int
     flood_window: float
     outbox_lease: float
+    send_rate: float
     log_level: str
 
     @classmethod
@@ -138,6 +140,7 @@ class Settings:
             flood_limit=integer("FLOOD_LIMIT", 1, 1000),
             flood_window=float(integer("FLOOD_WINDOW", 1, 3600)),
             outbox_lease=float(integer("OUTBOX_LEASE", 1, 3600)),
+            send_rate=float(integer("SEND_RATE", 1, 1000)),
             log_level=level,
         )
         if problems:

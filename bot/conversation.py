@@ -127,6 +127,7 @@ class Conversation:
     ) -> None:
         self.store = store
         self.reply_lease = reply_lease
+        self.on_push: Callable[[], None] | None = None  # told when messages were queued
         self.clock = clock
         self.screener = screener
         self.flood = flood or FloodGuard()
@@ -167,16 +168,27 @@ class Conversation:
         (`OutboxSender.deliver`); if it cannot, the outbox loop will once the lease ends.
         """
         now = self.clock.now()
+        pushed: list[int] = []
         try:
-            return await self.store.run(lambda tx: self._handle(tx, inbound, now))
+            outgoing = await self.store.run(lambda tx: self._handle(tx, inbound, now, pushed))
+            if pushed and self.on_push is not None:
+                self.on_push()
+            return outgoing
         except Exception:
             # A bug must not leave the resident unanswered, nor make the message replay forever
             # at every restart: answer politely and mark it handled (its raw text stays stored).
             log.exception("failed to handle %s event %s", inbound.channel, inbound.event_key)
-            return await self.store.run(lambda tx: self._handle(tx, inbound, now, failed=True))
+            return await self.store.run(
+                lambda tx: self._handle(tx, inbound, now, None, failed=True)
+            )
 
     def _handle(
-        self, tx: Tx, inbound: Inbound, now: datetime, failed: bool = False
+        self,
+        tx: Tx,
+        inbound: Inbound,
+        now: datetime,
+        pushed: list[int] | None = None,
+        failed: bool = False,
     ) -> list[OutboxMessage]:
         if not tx.inbox_claim(inbound.channel, inbound.event_key, now):
             return []  # handled before: a redelivery
@@ -192,18 +204,25 @@ class Conversation:
         elif verdict is FloodVerdict.QUIET:
             replies = []
         outgoing = []
-        recipients = [(inbound.channel, inbound.chat_id, r) for r in replies] + notify
-        for channel, chat_id, reply in recipients:
+        for reply in replies:  # answers to the sender: leased to us, sent at once
             payload = reply.payload()
             message_id = tx.outbox_add(
-                channel,
-                chat_id,
+                inbound.channel,
+                inbound.chat_id,
                 payload,
                 now,
                 source_event=inbound.event_key,
                 lease_until=now + self.reply_lease,
             )
-            outgoing.append(OutboxMessage(message_id, channel, chat_id, payload, "sending", 1))
+            outgoing.append(
+                OutboxMessage(message_id, inbound.channel, inbound.chat_id, payload, "sending", 1)
+            )
+        for channel, chat_id, reply in notify:  # pushed to others: the rate-limited outbox loop
+            message_id = tx.outbox_add(
+                channel, chat_id, reply.payload(), now, source_event=inbound.event_key
+            )
+            if pushed is not None:
+                pushed.append(message_id)
         return outgoing
 
     def _turn(

@@ -29,6 +29,27 @@ class Transport(Protocol):
     async def deliver(self, chat_id: str, payload: dict[str, Any]) -> str | None: ...
 
 
+class RateLimiter:
+    """At most `rate` sends per second, spread evenly (Telegram: about 30 per second overall).
+
+    Paces real time, not the injectable clock: it is about the far side's limit."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+            self._next = max(self._next, now) + self.interval
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -41,6 +62,7 @@ class OutboxSender:
         concurrency: int = 32,
         poll_interval: float = 0.5,
         max_attempts: int = 8,
+        rate: float = 25.0,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -50,15 +72,18 @@ class OutboxSender:
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
+        self.limiter = RateLimiter(rate)  # for what the loop sends: pushed messages, retries
         self._wake = asyncio.Event()
 
-    async def deliver(self, messages: Sequence[OutboxMessage]) -> None:
+    async def deliver(self, messages: Sequence[OutboxMessage], paced: bool = False) -> None:
         """Send messages this process holds the lease of, in order (one chat's replies).
 
         If one must be retried later, the ones after it wait with it, so a resident never
         reads the answers of one message out of order.
         """
         for i, message in enumerate(messages):
+            if paced:
+                await self.limiter.wait()
             retry_at = await self._send_one(message)
             if retry_at is not None:
                 for later in messages[i + 1 :]:
@@ -100,7 +125,7 @@ class OutboxSender:
 
         async def one_chat(messages: list[OutboxMessage]) -> None:
             async with limit:
-                await self.deliver(messages)
+                await self.deliver(messages, paced=True)
 
         await asyncio.gather(*(one_chat(msgs) for msgs in by_chat.values()))
         return len(claimed)

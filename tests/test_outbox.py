@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import Reply
+from bot.outbox import RateLimiter
 from tests.harness import Person, RunningBot
 
 
@@ -53,3 +54,15 @@ async def test_a_failed_reply_is_delivered_later_and_in_order(bot: RunningBot) -
     welcome, consent = await bot.tg.wait_sent(101, 2)
     assert "hội nghị tiếp xúc" in welcome.visible
     assert "bảo vệ dữ liệu cá nhân" in consent.visible
+
+
+async def test_pushed_messages_are_paced(bot: RunningBot) -> None:
+    """The outbox loop spreads what it pushes over time (a lower bound: never faster)."""
+    import time
+
+    bot.rt.sender.limiter = RateLimiter(20.0)
+    ids = [await queue(bot, 700 + n, f"Thông báo số {n}") for n in range(10)]
+    started = time.monotonic()
+    await bot.rt.sender.drain()
+    assert time.monotonic() - started >= 9 / 20.0
+    assert [(await status(bot, i))[0] for i in ids] == ["sent"] * 10
