@@ -244,7 +244,7 @@ def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, c
     """The resident's word on the answer; "not satisfied" reopens it for the Front."""
     opinion = tx.opinion_get(opinion_id)
     if opinion is None or opinion.resident_id != resident.id or resident.id is None:
-        return texts.NOT_YOUR_OPINION.format(code=""), []
+        return texts.STALE_CHOICE, []
     if opinion.state is not S.DELIVERED:
         return texts.SATISFACTION_ALREADY.format(code=opinion.ref_code), []
     tx.satisfaction_add(opinion_id, resident.id, satisfied, comment, now)
@@ -345,7 +345,8 @@ def record_meeting_opinion(tx: Tx, officer: str, commune_code: int, raised_by: s
         None, commune_code, None, "", raised_by[:80], None, Organisation.NONE, now, now
     )
     resident.id = tx.resident_add(resident)
-    session = tx.session_upcoming(commune_code, now - timedelta(days=1))
+    held = [s for s in tx.sessions_list(commune_code) if s.starts_at <= now + timedelta(hours=12)]
+    session = held[-1] if held else tx.session_upcoming(commune_code, now)  # the one just held
     opinion = Opinion(
         None,
         new_ref_code(),

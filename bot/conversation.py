@@ -194,11 +194,12 @@ class Conversation:
             return []  # handled before: a redelivery
         notify: list[tuple[str, str, Reply]] = []
         replies = [Reply(texts.INTERNAL_ERROR)] if failed else self._turn(tx, inbound, now, notify)
-        verdict = (
-            self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
-            if inbound.kind is not InboundKind.IGNORED
-            else FloodVerdict.QUIET
-        )
+        if inbound.kind is InboundKind.IGNORED:
+            verdict = FloodVerdict.QUIET
+        elif self._officer_at_work(tx, inbound):
+            verdict = FloodVerdict.ANSWER  # officers working the queue fast are not a flood
+        else:
+            verdict = self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
         if verdict is FloodVerdict.WARN:
             replies = [Reply(texts.FLOOD)]
         elif verdict is FloodVerdict.QUIET:
@@ -224,6 +225,14 @@ class Conversation:
             if pushed is not None:
                 pushed.append(message_id)
         return outgoing
+
+    @staticmethod
+    def _officer_at_work(tx: Tx, inbound: Inbound) -> bool:
+        staff_choice = (inbound.choice or "").startswith(("m:", "q:", "d:", "r:"))
+        staff_command = (inbound.command or "") in texts.OFFICER_COMMANDS
+        if not (staff_choice or staff_command):
+            return False
+        return bool(tx.staff_roles(inbound.channel, inbound.user_key))
 
     def _turn(
         self, tx: Tx, inbound: Inbound, now: datetime, notify: list[tuple[str, str, Reply]]

@@ -230,3 +230,14 @@ async def test_the_front_can_work_in_a_group_chat(front: RunningBot) -> None:
     assert said[0].startswith("Đã đưa") and said[1].startswith(code)  # the action, a new card
     assert "Không có ý kiến" in said[2]  # the queue, now empty; the chatter got no answer
     assert len(said) == 3
+
+
+async def test_officers_working_fast_are_not_throttled(front: RunningBot) -> None:
+    _, code = await submit(front, 101, ROAD)
+    lan = Person(front.tg, LAN, front.clock)
+    topic = next(v for _, v in card_of(lan, code).buttons if v.endswith(":tp"))
+    before = len(lan.inbox)
+    await front.tg.push(*(front.tg.callback_update(LAN, topic) for _ in range(15)))  # one instant
+    await front.settle()
+    menus = [m for m in lan.inbox[before:] if "Chọn lĩnh vực" in m.visible]
+    assert len(menus) == 15 and not any("quá nhanh" in m.visible for m in lan.inbox)
