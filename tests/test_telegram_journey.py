@@ -309,3 +309,11 @@ async def test_changes_by_typed_reference_code(bot: RunningBot) -> None:
     assert "Đã rút" in again.visible and "không thể sửa hoặc rút" in again.visible
     (unknown,) = await alice.send("/edit YK-ZZZZZZ")
     assert "Không tìm thấy ý kiến" in unknown.visible
+
+
+async def test_a_wrong_token_is_said_plainly(tg: FakeTelegram, clock: ManualClock, db) -> None:
+    from bot.errors import ConfigError
+
+    settings = make_settings(db, tg, telegram_token="999999:WRONG-token-abcdefghijklmnop")
+    with pytest.raises(ConfigError, match="rejected the bot token"):
+        await start_bot(settings, tg, clock)

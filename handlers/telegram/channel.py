@@ -32,6 +32,7 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.conversation import Conversation
+from bot.errors import ConfigError
 from bot.outbox import OutboxSender
 from handlers.telegram import handlers
 from handlers.telegram.convert import CHANNEL, TelegramTransport, retry_seconds
@@ -130,7 +131,7 @@ class TelegramChannel:
         self.webhook_port: int | None = None
 
     async def start(self) -> None:
-        await self.app.initialize()
+        await self._initialize()
         await self.app.start()
         await self._set_commands()
         await self.recover()
@@ -144,6 +145,24 @@ class TelegramChannel:
             self.settings.telegram_mode,
             self.app.bot.username,
         )
+
+    async def _initialize(self) -> None:
+        """Reach Telegram (getMe): wait while the network is down, stop on a wrong token."""
+        delay = 1.0
+        while True:
+            try:
+                await self.app.initialize()
+                return
+            except InvalidToken as err:
+                await self.app.bot.shutdown()
+                raise ConfigError(
+                    "Telegram rejected the bot token: check DOITHOAI_TELEGRAM_TOKEN"
+                ) from err
+            except NetworkError as err:
+                await self.app.bot.shutdown()
+                log.warning("cannot reach the Telegram Bot API (%s); retrying in %.0fs", err, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
 
     async def stop(self) -> None:
         for task in self._tasks:
