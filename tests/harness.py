@@ -10,11 +10,11 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import services
+from bot import services, staff
 from bot.app import Runtime, runtime
 from bot.clock import VN_TZ, ManualClock
 from bot.config import Settings
-from bot.model import DialogueSession
+from bot.model import DialogueSession, StaffRole
 from handlers.telegram.channel import TelegramChannel
 from storage.repository import Tx
 from tests.fakes.telegram_server import FakeTelegram, Sent
@@ -197,3 +197,31 @@ class Person:
         else:
             await self.send(phone)
         return await self.press(organisation, expect=2)
+
+
+async def submit(bot: RunningBot, user: int, text: str, **reg: str) -> tuple[Person, str]:
+    """A resident registers and sends one opinion; returns them and its reference code."""
+    person = Person(bot.tg, user, bot.clock)
+    await person.register(**reg)
+    (ok,) = await person.send(text)
+    await bot.settle()
+    return person, ok.visible.split("Mã ý kiến: ")[1].split()[0]
+
+
+def card_of(officer: Person, code: str) -> Sent:
+    """The latest card an officer received about an opinion."""
+    return [m for m in officer.inbox if m.visible.startswith(code)][-1]
+
+
+async def add_staff(
+    bot: RunningBot, roles: dict[int, StaffRole], names: dict[int, str] | None = None
+) -> None:
+    now = bot.clock.now()
+
+    def work(tx: Tx) -> None:
+        for user, role in roles.items():
+            staff.add_officer(
+                tx, "telegram", str(user), role, "test", now, (names or {}).get(user, "")
+            )
+
+    await bot.rt.store.run(work)

@@ -8,10 +8,10 @@ from datetime import date, datetime, time
 
 import pytest
 
-from bot import answers, staff
+from bot import answers
 from bot.clock import VN_TZ
 from bot.model import Role, StaffRole
-from tests.harness import COMMUNE, Person, RunningBot
+from tests.harness import COMMUNE, Person, RunningBot, add_staff, card_of, submit
 
 ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún nặng"
 ROAD_TOO = "Bà con xóm 5 đề nghị sửa đoạn đường liên thôn bị sụt lún từ xóm 3"
@@ -20,35 +20,19 @@ LAN, KINH_TE, DIA_CHINH, OFFICE = 900, 950, 951, 960
 
 @pytest.fixture
 async def commune(bot: RunningBot) -> RunningBot:
-    now = bot.clock.now()
-
-    def work(tx):
-        for user, role in ((LAN, StaffRole(Role.FRONT, COMMUNE)),
-                           (KINH_TE, StaffRole(Role.DEPARTMENT, COMMUNE, "kinh_te")),
-                           (DIA_CHINH, StaffRole(Role.DEPARTMENT, COMMUNE, "dia_chinh")),
-                           (OFFICE, StaffRole(Role.OFFICE, COMMUNE))):  # fmt: skip
-            staff.add_officer(tx, "telegram", str(user), role, "test", now)
-
-    await bot.rt.store.run(work)
+    await add_staff(bot, {
+        LAN: StaffRole(Role.FRONT, COMMUNE),
+        KINH_TE: StaffRole(Role.DEPARTMENT, COMMUNE, "kinh_te"),
+        DIA_CHINH: StaffRole(Role.DEPARTMENT, COMMUNE, "dia_chinh"),
+        OFFICE: StaffRole(Role.OFFICE, COMMUNE),
+    })  # fmt: skip
     return bot
-
-
-async def opinion(bot: RunningBot, user: int, text: str, **reg: str) -> tuple[Person, str]:
-    person = Person(bot.tg, user, bot.clock)
-    await person.register(**reg)
-    (ok,) = await person.send(text)
-    await bot.settle()
-    return person, ok.visible.split("Mã ý kiến: ")[1].split()[0]
-
-
-def card(officer: Person, code: str):
-    return [m for m in officer.inbox if m.visible.startswith(code)][-1]
 
 
 async def assign(bot: RunningBot, code: str) -> None:
     lan = Person(bot.tg, LAN, bot.clock)
-    button = next(v for label, v in card(lan, code).buttons if label == "🏢 Giao đơn vị")
-    (menu,) = await lan.send_update(bot.tg.callback_update(LAN, button, card(lan, code)))
+    button = next(v for label, v in card_of(lan, code).buttons if label == "🏢 Giao đơn vị")
+    (menu,) = await lan.send_update(bot.tg.callback_update(LAN, button, card_of(lan, code)))
     await lan.press(next(v for label, v in menu.buttons if label.startswith("⭐")), expect=2)
     await bot.settle()
 
@@ -59,12 +43,12 @@ def answers_to(person: Person) -> list:
 
 async def test_answer_reaches_the_resident_and_the_merged_one_once(commune: RunningBot) -> None:
     bot = commune
-    alice, first = await opinion(bot, 101, ROAD)
-    bob, second = await opinion(bot, 202, ROAD_TOO, name="Trần Văn Bình", village="Xóm 1",
+    alice, first = await submit(bot, 101, ROAD)
+    bob, second = await submit(bot, 202, ROAD_TOO, name="Trần Văn Bình", village="Xóm 1",
                                 phone=None)  # fmt: skip
     lan = Person(bot.tg, LAN, bot.clock)
-    merge = next(v for label, v in card(lan, second).buttons if label == "🔗 Gộp")
-    (menu,) = await lan.send_update(bot.tg.callback_update(LAN, merge, card(lan, second)))
+    merge = next(v for label, v in card_of(lan, second).buttons if label == "🔗 Gộp")
+    (menu,) = await lan.send_update(bot.tg.callback_update(LAN, merge, card_of(lan, second)))
     await lan.press(menu.buttons[0][1], expect=2)
     await assign(bot, first)
 
@@ -110,7 +94,7 @@ async def test_review_by_the_front_before_it_goes_out(commune: RunningBot) -> No
         tx.commune_put(replace(tx.commune_get(COMMUNE), answer_review=True), now)
 
     await bot.rt.store.run(review_on)
-    alice, code = await opinion(bot, 101, ROAD)
+    alice, code = await submit(bot, 101, ROAD)
     await assign(bot, code)
     dept = Person(bot.tg, KINH_TE, bot.clock)
     await dept.press("Đã trả lời tại hội nghị")
@@ -130,7 +114,7 @@ async def test_review_by_the_front_before_it_goes_out(commune: RunningBot) -> No
 
 async def test_in_progress_and_forwarded_need_a_date(commune: RunningBot) -> None:
     bot = commune
-    alice, code = await opinion(bot, 101, ROAD)
+    alice, code = await submit(bot, 101, ROAD)
     await assign(bot, code)
     dept = Person(bot.tg, KINH_TE, bot.clock)
     await dept.press("Đang giải quyết")
@@ -152,7 +136,7 @@ async def test_in_progress_and_forwarded_need_a_date(commune: RunningBot) -> Non
 
 async def test_who_may_answer(commune: RunningBot) -> None:
     bot = commune
-    _, code = await opinion(bot, 101, ROAD)
+    _, code = await submit(bot, 101, ROAD)
     await assign(bot, code)
     task = Person(bot.tg, KINH_TE, bot.clock).inbox[0]
     button = next(v for label, v in task.buttons if label == "Trả lời bằng văn bản")
@@ -176,7 +160,7 @@ async def deadline_run(bot: RunningBot, day: date) -> list[tuple[int, str]]:
 async def test_deadline_notices_fire_once_each(commune: RunningBot) -> None:
     bot = commune
     await bot.rt.store.run(lambda tx: tx.day_off_add(0, date(2026, 12, 24), "Nghỉ bù"))
-    _, code = await opinion(bot, 101, ROAD)
+    _, code = await submit(bot, 101, ROAD)
     await assign(bot, code)
     (due,) = await bot.fetch("SELECT due_on FROM opinions")
     assert due == ("2026-12-29",)  # 15 working days after 7/12, skipping the added day off

@@ -9,7 +9,15 @@ import pytest
 
 from bot import services, staff
 from bot.model import Role, StaffRole
-from tests.harness import COMMUNE, OTHER_COMMUNE, Person, RunningBot
+from tests.harness import (
+    COMMUNE,
+    OTHER_COMMUNE,
+    Person,
+    RunningBot,
+    add_staff,
+    card_of,
+    submit,
+)
 
 ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún <nặng>"
 LAN, HOA, DEPT, STRANGER = 900, 901, 950, 970
@@ -18,33 +26,14 @@ LAN, HOA, DEPT, STRANGER = 900, 901, 950, 970
 @pytest.fixture
 async def front(bot: RunningBot) -> RunningBot:
     now = bot.clock.now()
-
-    def work(tx):
-        services.add_commune(tx, OTHER_COMMUNE, ["Xóm 1"], now)  # for forged buttons
-        staff.add_officer(tx, "telegram", str(LAN), StaffRole(Role.FRONT, COMMUNE), "test", now,
-                          "Chị Lan")  # fmt: skip
-        staff.add_officer(tx, "telegram", str(HOA), StaffRole(Role.FRONT, COMMUNE), "test", now)
-        staff.add_officer(
-            tx, "telegram", str(DEPT), StaffRole(Role.DEPARTMENT, COMMUNE, "dia_chinh"), "test", now
-        )
-        staff.add_officer(tx, "telegram", str(STRANGER),
-                          StaffRole(Role.FRONT, OTHER_COMMUNE), "test", now)  # fmt: skip
-
-    await bot.rt.store.run(work)
+    await bot.rt.store.run(lambda tx: services.add_commune(tx, OTHER_COMMUNE, ["Xóm 1"], now))
+    await add_staff(bot, {
+        LAN: StaffRole(Role.FRONT, COMMUNE),
+        HOA: StaffRole(Role.FRONT, COMMUNE),
+        DEPT: StaffRole(Role.DEPARTMENT, COMMUNE, "dia_chinh"),
+        STRANGER: StaffRole(Role.FRONT, OTHER_COMMUNE),  # another commune: for forged buttons
+    }, names={LAN: "Chị Lan"})  # fmt: skip
     return bot
-
-
-async def submit(bot: RunningBot, user: int, text: str, **reg: str) -> tuple[Person, str]:
-    person = Person(bot.tg, user, bot.clock)
-    await person.register(**reg)
-    (ok,) = await person.send(text)
-    code = ok.visible.split("Mã ý kiến: ")[1].split()[0]
-    await bot.settle()
-    return person, code
-
-
-def card_of(officer: Person, code: str):
-    return [m for m in officer.inbox if m.visible.startswith(code)][-1]
 
 
 async def state(bot: RunningBot, code: str) -> tuple:
