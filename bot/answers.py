@@ -29,6 +29,7 @@ from bot.model import (
 from bot.texts import esc
 from bot.workdays import WorkingCalendar
 from nlp.labels import FIELDS
+from nlp.normalize import redact
 from storage.repository import OpinionEvent, Tx
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def department_card(tx: Tx, opinion: Opinion) -> Reply:
     due = f"{opinion.due_on:%d/%m/%Y}" if opinion.due_on else "—"
     text = texts.DEPARTMENT_CARD.format(
         code=opinion.ref_code, field=esc(FIELDS.get(opinion.topic or "khac", "")),
-        who=esc(who), text=esc(opinion.text[:1500]), due=due,
+        who=esc(who), text=esc(redact(opinion.text)[:1500]), due=due,  # no phones for departments
         department=esc(department_name(tx, opinion)),
     )  # fmt: skip
     choices = tuple(Choice(name, f"d:{opinion.id}:{mode.value}")

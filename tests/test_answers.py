@@ -136,9 +136,11 @@ async def test_in_progress_and_forwarded_need_a_date(commune: RunningBot) -> Non
 
 async def test_who_may_answer(commune: RunningBot) -> None:
     bot = commune
-    _, code = await submit(bot, 101, ROAD)
+    _, code = await submit(bot, 101, ROAD + ", có gì gọi tôi 0912 345 678")
     await assign(bot, code)
     task = Person(bot.tg, KINH_TE, bot.clock).inbox[0]
+    assert "[số điện thoại]" in task.visible and "0912" not in task.visible  # department view
+    assert "0912 345 678" in card_of(Person(bot.tg, LAN, bot.clock), code).visible  # the Front
     button = next(v for label, v in task.buttons if label == "Trả lời bằng văn bản")
     for user in (DIA_CHINH, 101):  # another department; the resident
         (no,) = await Person(bot.tg, user, bot.clock).send_update(
