@@ -60,9 +60,7 @@ def department_name(tx: Tx, opinion: Opinion) -> str:
 def _officers(
     tx: Tx, commune_code: int, role: Role, department: str | None = None
 ) -> list[tuple[str, str]]:
-    return [(ch, key) for ch, key, r in tx.staff_all()
-            if r.commune_code == commune_code and r.role is role
-            and (department is None or r.department == department)]  # fmt: skip
+    return tx.staff_with_role(commune_code, role, department)
 
 
 def department_card(tx: Tx, opinion: Opinion) -> Reply:
@@ -276,12 +274,17 @@ def check_deadlines(tx: Tx, now: datetime) -> list[Notice]:
     """Reminders before the deadline, the overdue notice, the escalation: each once."""
     today = to_local(now).date()
     notices: list[Notice] = []
+    calendars: dict[int, WorkingCalendar] = {}  # one per commune for this check
+    names: dict[int, dict[str, str]] = {}
     for opinion in tx.opinions_assigned_due():
         assert opinion.id is not None and opinion.due_on is not None
-        cal = calendar(tx, opinion.commune_code)
+        code = opinion.commune_code
+        cal = calendars.get(code) or calendars.setdefault(code, calendar(tx, code))
         left = cal.between(today, opinion.due_on)
         late = cal.between(opinion.due_on, today)
-        name = department_name(tx, opinion)
+        if code not in names:
+            names[code] = dict(tx.departments_list(code))
+        name = names[code].get(opinion.department or "", opinion.department or "")
         due = f"{opinion.due_on:%d/%m/%Y}"
         if 0 < left <= REMIND_DAYS_LEFT and tx.deadline_notice_once(opinion.id, "reminder", now):
             msg = Reply(texts.DEADLINE_REMINDER.format(code=opinion.ref_code, due=due, left=left))

@@ -615,10 +615,14 @@ class SqliteTx:
         )
         return [(r[0], r[1], StaffRole(Role(r[2]), r[3], r[4])) for r in rows]
 
-    def staff_with_role(self, commune_code: int, role: Role) -> list[tuple[str, str]]:
+    def staff_with_role(
+        self, commune_code: int, role: Role, department: str | None = None
+    ) -> list[tuple[str, str]]:
+        dept_sql = " AND department = ?" if department is not None else ""
         rows = self._all(
-            "SELECT DISTINCT channel, user_key FROM staff WHERE commune_code = ? AND role = ?",
-            (commune_code, role.value),
+            "SELECT DISTINCT channel, user_key FROM staff WHERE commune_code = ? AND role = ?"
+            + dept_sql,
+            (commune_code, role.value) + ((department,) if department is not None else ()),
         )
         return [(r[0], r[1]) for r in rows]
 
