@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
-from bot import answers
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.flood import FloodGuard
 from bot.outbox import OutboxSender
+from bot.schedule import Scheduler
 from nlp.model import Example
 from nlp.screening import Classifier, Screener
 from storage.sqlite import SqliteStore
@@ -65,7 +65,8 @@ async def runtime(
         flood = FloodGuard(settings.flood_limit, timedelta(seconds=settings.flood_window))
         lease = timedelta(seconds=settings.outbox_lease)
         conversation = Conversation(store, clock, screener, flood, lease)
-        sender = OutboxSender(store, clock, {}, lease=lease, rate=settings.send_rate)
+        sender = OutboxSender(store, clock, {}, lease=lease, rate=settings.send_rate,
+                              chat_rate=settings.chat_send_rate)  # fmt: skip
         conversation.on_push = sender.wake
         yield Runtime(settings, store, clock, conversation, sender)
     finally:
@@ -80,7 +81,8 @@ async def run_telegram(settings: Settings, clock: Clock | None = None) -> None:
         channel = TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
         await channel.start()
         outbox_task = asyncio.create_task(rt.sender.run(), name="outbox")
-        deadline_task = asyncio.create_task(check_deadlines_forever(rt), name="deadlines")
+        scheduler = Scheduler(rt.store, rt.clock, rt.sender.wake, settings.schedule_every)
+        scheduler.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -89,24 +91,11 @@ async def run_telegram(settings: Settings, clock: Clock | None = None) -> None:
         try:
             await stop.wait()
         finally:
-            for task in (outbox_task, deadline_task):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            scheduler.stop()
+            outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await outbox_task
             await channel.stop()
-
-
-async def check_deadlines_forever(rt: Runtime, every: float = 60.0) -> None:
-    """Deadline reminders, overdue notices and escalations; each is sent once (the database
-    remembers), so several processes or a restart never repeat one."""
-    while True:
-        try:
-            now = rt.clock.now()
-            if await rt.store.run(lambda tx, now=now: answers.enqueue_deadline_notices(tx, now)):
-                rt.sender.wake()
-        except Exception:
-            log.exception("deadline check failed; retrying")
-        await asyncio.sleep(every)
 
 
 async def run_console(

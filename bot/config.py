@@ -32,8 +32,10 @@ VARIABLES: list[tuple[str, str, str]] = [
     ("POLL_TIMEOUT", "30", "Long-polling timeout in seconds."),
     ("FLOOD_LIMIT", "10", "Messages one person may send per flood window before answers pause."),
     ("FLOOD_WINDOW", "10", "Flood window in seconds."),
-    ("SEND_RATE", "25", "Messages per second the outbox pushes (Telegram allows ~30/s)."),
+    ("SEND_RATE", "30", "Messages per second sent overall (Telegram allows about 30/s)."),
+    ("CHAT_SEND_RATE", "1", "Messages per second to one chat, after a burst of 3 (Telegram ~1/s)."),
     ("OUTBOX_LEASE", "30", "Seconds a process owns a message it is sending; then others retry."),
+    ("SCHEDULE_EVERY", "60", "Seconds between checks for due session jobs and deadlines."),
     ("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 ]
 
@@ -55,6 +57,8 @@ class Settings:
     flood_window: float
     outbox_lease: float
     send_rate: float
+    chat_send_rate: float
+    schedule_every: float
     log_level: str
 
     @classmethod
@@ -141,6 +145,8 @@ class Settings:
             flood_window=float(integer("FLOOD_WINDOW", 1, 3600)),
             outbox_lease=float(integer("OUTBOX_LEASE", 1, 3600)),
             send_rate=float(integer("SEND_RATE", 1, 1000)),
+            chat_send_rate=float(integer("CHAT_SEND_RATE", 1, 1000)),
+            schedule_every=float(integer("SCHEDULE_EVERY", 1, 3600)),
             log_level=level,
         )
         if problems:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot import answers, moderation, services, staff, texts
+from bot import answers, moderation, services, session_dialogue, sessions, staff, texts
 from bot import validation as validate
-from bot.clock import Clock, to_local
+from bot.clock import Clock
 from bot.communes import search as search_communes
 from bot.errors import CutoffPassed, InvalidTransition, NotFound, ValidationError
 from bot.flood import FloodGuard, FloodVerdict
@@ -27,7 +27,6 @@ from bot.model import (
     ORGANISATION_NAMES,
     ROLE_NAMES,
     AnswerMode,
-    DialogueSession,
     Opinion,
     OpinionState,
     Organisation,
@@ -35,7 +34,7 @@ from bot.model import (
     Role,
     normalise_ref_code,
 )
-from bot.texts import esc
+from bot.texts import date_text, esc, when_text
 from nlp.labels import KINDS
 from nlp.normalize import clean_text, fold
 from nlp.screening import Screener
@@ -64,7 +63,7 @@ IDLE, CAPTION, EDIT, CONFIRM_WITHDRAW, CONFIRM_DELETE, UNSATISFIED = (
 REGISTRATION_STEPS = frozenset({CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION})
 
 # Choices accepted whatever step the person is at (ownership is checked again).
-GLOBAL_CHOICES = ("menu:", "edit:", "withdraw:", "sat:")
+GLOBAL_CHOICES = ("menu:", "edit:", "withdraw:", "sat:", "speak:")
 COMMAND_ALIASES = {
     "batdau": "start",
     "phien": "session",
@@ -80,20 +79,16 @@ COMMAND_ALIASES = {
     "thongke": "stats",
     "lichsu": "history",
     "rut": "withdraw",
+    "phatbieu": "speak",
+    "dangkyphatbieu": "speak",
+    "kyhop": "sessions",
+    "taophien": "newsession",
+    "hoan": "postpone",
+    "ketluan": "conclude",
 }
 MAX_VILLAGE_BUTTONS = 24
 MY_LIMIT = 10
 MY_BUTTONS = 5
-WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
-
-
-def when_text(moment: datetime) -> str:
-    local = to_local(moment)
-    return f"{local:%H:%M}, {WEEKDAYS[local.weekday()]} {local:%d/%m/%Y}"
-
-
-def date_text(moment: datetime) -> str:
-    return f"{to_local(moment):%d/%m/%Y}"
 
 
 def preview(text: str, limit: int = 160) -> str:
@@ -140,6 +135,7 @@ class Conversation:
             "delete_me": self._cmd_delete_me,
             "edit": self._cmd_edit,
             "withdraw": self._cmd_withdraw,
+            "speak": self._cmd_speak,
         }
         self._steps: dict[str, Handler] = {
             NEW: self._step_new,
@@ -228,7 +224,7 @@ class Conversation:
 
     @staticmethod
     def _officer_at_work(tx: Tx, inbound: Inbound) -> bool:
-        staff_choice = (inbound.choice or "").startswith(("m:", "q:", "d:", "r:"))
+        staff_choice = (inbound.choice or "").startswith(STAFF_CHOICES)
         staff_command = (inbound.command or "") in texts.OFFICER_COMMANDS
         if not (staff_choice or staff_command):
             return False
@@ -240,6 +236,8 @@ class Conversation:
         if inbound.kind is InboundKind.IGNORED:
             return []
         state, resident = tx.person(inbound.channel, inbound.user_key)
+        if resident is not None:  # writing again after blocking the bot: broadcasts resume
+            tx.identity_reactivate(inbound.channel, inbound.user_key)
         if state is None:
             state = ConversationState(inbound.channel, inbound.user_key, NEW)
         before = (state.step, dict(state.data))  # steps assign new values, never mutate
@@ -289,11 +287,12 @@ class Conversation:
         """Officers' buttons, commands and steps; None when the message is not one of them."""
         choice = inbound.choice or ""
         command = COMMAND_ALIASES.get(inbound.command or "", inbound.command or "")
-        is_staff_choice = inbound.kind is InboundKind.CHOICE and choice.startswith(
-            ("m:", "q:", "d:", "r:")
-        )
+        is_staff_choice = inbound.kind is InboundKind.CHOICE and choice.startswith(STAFF_CHOICES)
         is_staff_command = inbound.kind is InboundKind.COMMAND and command in texts.OFFICER_COMMANDS
-        in_staff_step = state.step in OFFICER_STEPS and inbound.kind is InboundKind.TEXT
+        in_staff_step = state.step in OFFICER_STEPS and (
+            inbound.kind is InboundKind.TEXT
+            or (inbound.kind is InboundKind.CHOICE and choice.startswith("s:"))
+        )
         if not (is_staff_choice or is_staff_command or in_staff_step):
             if state.step in OFFICER_STEPS:  # any other message leaves the officer's step
                 state.step, state.data = IDLE, {}
@@ -314,8 +313,14 @@ class Conversation:
             log.warning("refused: %s:%s is not staff (%s)", inbound.channel, inbound.user_key,
                         choice or command)  # fmt: skip
             return [Reply(texts.NOT_ALLOWED)]
+        if in_staff_step and state.step in session_dialogue.STEPS:
+            return session_dialogue.step(tx, who, state, clean_text(inbound.text), choice, now)
         if in_staff_step:
             return _officer_step(tx, who, state, inbound.text, now, notify)
+        if command in session_dialogue.COMMANDS:
+            return session_dialogue.command(tx, who, state, command, inbound.text, now)
+        if choice.startswith("s:"):  # a session dialogue's button, after it ended
+            return [Reply(texts.STALE_CHOICE)]
         if choice.startswith("m:"):
             outcome = moderation.act(tx, who, choice, now)
             notify.extend(outcome.notify)
@@ -377,7 +382,7 @@ class Conversation:
         handler = self._commands.get(name)
         if handler is None:
             return [Reply(texts.UNKNOWN_COMMAND.format(command=esc("/" + name[:32])))]
-        if turn.resident is None and name in ("session", "my", "edit", "withdraw"):
+        if turn.resident is None and name in ("session", "my", "edit", "withdraw", "speak"):
             text = (
                 texts.FINISH_REGISTRATION_FIRST
                 if turn.state.step in REGISTRATION_STEPS
@@ -418,22 +423,16 @@ class Conversation:
         session = turn.tx.session_upcoming(turn.resident.commune_code, turn.now)
         if session is None:
             return [Reply(texts.NO_SESSION.format(commune=name))]
-        return [Reply(self._session_text(session, turn.now))]
-
-    @staticmethod
-    def _session_text(session: DialogueSession, now: datetime) -> str:
-        fields = texts.SESSION_FIELDS.format(fields=esc(session.fields)) if session.fields else ""
-        text = texts.SESSION_INFO.format(
-            title=esc(session.title),
-            when=when_text(session.starts_at),
-            place=esc(session.place),
-            chair=esc(session.chair),
-            cutoff=when_text(session.cutoff_at),
-            fields=fields,
-        )
-        if not session.accepts_opinions(now):
+        text = sessions.session_info(session)
+        if not session.accepts_opinions(turn.now):
             text += texts.SESSION_CLOSED_NOTE
-        return text
+        return [Reply(text, (Choice(texts.SPEAK, "speak:"),))]
+
+    def _cmd_speak(self, turn: Turn) -> list[Reply]:
+        assert turn.resident is not None
+        turn.state.step, turn.state.data = IDLE, {}
+        code = normalise_ref_code(turn.inbound.text) or ""
+        return [sessions.speak(turn.tx, turn.resident, turn.now, code).reply]
 
     def _cmd_my(self, turn: Turn) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
@@ -687,6 +686,9 @@ class Conversation:
             return self._start_change(turn, action, arg)
         if action == "sat":
             return self._satisfaction(turn, arg)
+        if action == "speak":
+            assert turn.resident is not None
+            return [sessions.speak(turn.tx, turn.resident, turn.now, arg).reply]
         return [Reply(texts.STALE_CHOICE)]
 
     def _satisfaction(self, turn: Turn, arg: str) -> list[Reply]:
@@ -774,9 +776,16 @@ class Conversation:
         )
         if opinion.state is not OpinionState.PENDING_REVIEW:
             return [self._screened_out(turn, opinion)]
+        closed = turn.tx.session_upcoming(turn.resident.commune_code, turn.now)
+        if closed is not None and closed.accepts_opinions(turn.now):
+            closed = None  # the next meeting still takes opinions: nothing is late
         if session is not None:
             where = texts.OPINION_FOR_SESSION.format(
                 date=date_text(session.starts_at), cutoff=when_text(session.cutoff_at)
+            )
+        elif closed is not None:
+            where = texts.LATE_FOR_SESSION.format(
+                date=date_text(closed.starts_at), cutoff=when_text(closed.cutoff_at)
             )
         else:
             commune = turn.tx.commune_get(turn.resident.commune_code)
@@ -874,7 +883,10 @@ class Conversation:
         return [Reply(texts.DELETE_KEPT)]
 
 
-OFFICER_STEPS = frozenset({"answer", "record_who", "record_text", "record_answer"})
+OFFICER_STEPS = (
+    frozenset({"answer", "record_who", "record_text", "record_answer"}) | session_dialogue.STEPS
+)
+STAFF_CHOICES = ("m:", "q:", "d:", "r:", "s:")
 
 
 def _start_answer(

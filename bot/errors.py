@@ -59,4 +59,11 @@ class TransientSendError(SendError):
 
 
 class PermanentSendError(SendError):
-    """Delivery will never succeed (the user blocked the bot, the chat is gone, bad request)."""
+    """Delivery will never succeed (the user blocked the bot, the chat is gone, bad request).
+
+    `unreachable` says the person cannot be reached at all on that channel any more (blocked
+    the bot, deleted the account): they are left out of broadcasts until they write again."""
+
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable

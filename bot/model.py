@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from bot.errors import CutoffPassed, InvalidTransition
+from bot.errors import CutoffPassed, InvalidTransition, ValidationError
 
 
 class OpinionState(StrEnum):
@@ -199,6 +199,32 @@ class Resident:
         self.erased_at = now
 
 
+class SessionState(StrEnum):
+    """Where a dialogue session is in its life; the scheduler moves it, the office ends it."""
+
+    PLANNED = "planned"  # created; residents may already send opinions for it
+    ANNOUNCED = "announced"  # the announcement is going out to every resident
+    COLLECTING = "collecting"  # everyone has been told; opinions gathered until the cut-off
+    CLOSED = "closed"  # past the cut-off: new opinions go to the next session
+    HELD = "held"  # the meeting has started / taken place
+    CONCLUDED = "concluded"  # the conclusion notice is published
+
+
+_SS = SessionState
+SESSION_ORDER = {state: i for i, state in enumerate(SessionState)}
+SESSION_TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
+    _SS.PLANNED: frozenset({_SS.ANNOUNCED, _SS.CLOSED, _SS.HELD}),
+    _SS.ANNOUNCED: frozenset({_SS.COLLECTING, _SS.CLOSED, _SS.HELD}),
+    _SS.COLLECTING: frozenset({_SS.CLOSED, _SS.HELD}),
+    # A postponement with a later cut-off reopens intake.
+    _SS.CLOSED: frozenset({_SS.HELD, _SS.COLLECTING, _SS.PLANNED}),
+    _SS.HELD: frozenset({_SS.CONCLUDED}),
+    _SS.CONCLUDED: frozenset(),
+}
+MORNING_START = time(8, 0)  # the half-day slots, as the plans write them
+AFTERNOON_START = time(14, 0)
+
+
 @dataclass
 class DialogueSession:
     """One dialogue meeting (kỳ tiếp xúc, đối thoại) of a commune."""
@@ -211,9 +237,50 @@ class DialogueSession:
     chair: str
     cutoff_at: datetime
     fields: str = ""
+    lead_days: int = 7  # the announcement goes out this many days before the session
+    state: SessionState = SessionState.PLANNED
+    revision: int = 0  # bumped by every edit; change notices are keyed by it
+    conclusion: str = ""
+    concluded_at: datetime | None = None
 
     def accepts_opinions(self, now: datetime) -> bool:
         return now < self.cutoff_at
+
+    @property
+    def announce_at(self) -> datetime:
+        return self.starts_at - timedelta(days=self.lead_days)
+
+    def check(self) -> None:
+        """The rules every version of a session must satisfy."""
+        if self.cutoff_at >= self.starts_at:
+            raise ValidationError("Hạn chót gửi ý kiến phải trước giờ bắt đầu hội nghị.")
+        if not 1 <= self.lead_days <= 60:
+            raise ValidationError("Số ngày thông báo trước phải từ 1 đến 60.")
+        for value in (self.title, self.place, self.chair):
+            if not value.strip():
+                raise ValidationError(
+                    "Tên hội nghị, địa điểm và người chủ trì không được để trống."
+                )
+
+    def move_to(self, target: SessionState) -> SessionState:
+        if target not in SESSION_TRANSITIONS[self.state]:
+            raise InvalidTransition(self.state.value, target.value)
+        previous, self.state = self.state, target
+        return previous
+
+    def reschedule(
+        self, starts_at: datetime, cutoff_at: datetime, now: datetime, was_announced: bool
+    ) -> None:
+        """Move the date (postponement): only before the meeting; a later cut-off reopens
+        intake, so opinions keep coming to this session."""
+        if SESSION_ORDER[self.state] >= SESSION_ORDER[SessionState.HELD]:
+            raise ValidationError("Hội nghị đã diễn ra, không thể đổi lịch.")
+        if starts_at <= now:
+            raise ValidationError("Thời gian mới của hội nghị phải ở tương lai.")
+        self.starts_at, self.cutoff_at = starts_at, cutoff_at
+        self.check()
+        if self.state is SessionState.CLOSED and cutoff_at > now:
+            self.state = SessionState.COLLECTING if was_announced else SessionState.PLANNED
 
 
 @dataclass

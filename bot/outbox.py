@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -23,6 +23,9 @@ from storage.repository import OutboxMessage, Store
 log = logging.getLogger(__name__)
 
 
+MAX_IN_FLIGHT = 30  # sends whose outcome is not yet recorded: what a crash may duplicate
+
+
 class Transport(Protocol):
     """One channel's way of delivering an outbox payload; returns the remote message id."""
 
@@ -30,27 +33,81 @@ class Transport(Protocol):
 
 
 class RateLimiter:
-    """At most `rate` sends per second, spread evenly (Telegram: about 30 per second overall).
+    """A token bucket: `rate` sends per second on average, at most `burst` at once.
 
-    Paces real time, not the injectable clock: it is about the far side's limit."""
+    Paces real time, not the injectable clock: it is about the far side's limit (Telegram:
+    about 30 messages per second overall, about 1 per second in one chat). A small burst lets
+    the sender make up for a pause (a claim, a slow answer) without ever exceeding the
+    average; replies take their token without waiting (`take`), so broadcasts yield to them.
+    """
 
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
+    def __init__(self, rate: float, burst: float = 1.0) -> None:
+        self.rate = rate
+        self.burst = max(1.0, burst)
+        self._tokens = self.burst
+        self._stamp: float | None = None
         self._lock = asyncio.Lock()
 
+    def _refill(self, now: float) -> None:
+        if self._stamp is not None:
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    def full(self, now: float) -> bool:
+        """Refilled to its burst: as good as new, so it can be forgotten."""
+        return self._stamp is None or self._tokens + (now - self._stamp) * self.rate >= self.burst
+
+    def take(self) -> None:
+        """Use a token now, even if it means the next paced send waits longer."""
+        if self.rate > 0:  # the far side counts about the last second, so does the debt
+            self._refill(asyncio.get_running_loop().time())
+            self._tokens = max(self._tokens - 1, -self.rate)
+
     async def wait(self) -> None:
-        if not self.interval:
+        if self.rate <= 0:
             return
         async with self._lock:
             loop = asyncio.get_running_loop()
-            now = loop.time()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-            self._next = max(self._next, now) + self.interval
+            self._refill(loop.time())
+            if self._tokens < 1:
+                await asyncio.sleep((1 - self._tokens) / self.rate)
+                self._refill(loop.time())
+            self._tokens -= 1
+
+
+class ChatPacer:
+    """One bucket per chat (about 1 message per second in one chat, short bursts allowed)."""
+
+    def __init__(self, rate: float, burst: float = 3.0) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[tuple[str, str], RateLimiter] = {}
+
+    def _bucket(self, key: tuple[str, str]) -> RateLimiter:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) > 50_000:  # forget chats whose bucket has refilled
+                now = asyncio.get_running_loop().time()
+                for k in [k for k, b in self._buckets.items() if b.full(now)]:
+                    del self._buckets[k]
+            bucket = self._buckets[key] = RateLimiter(self.rate, self.burst)
+        return bucket
+
+    def take(self, key: tuple[str, str]) -> None:
+        self._bucket(key).take()
+
+    async def wait(self, key: tuple[str, str]) -> None:
+        await self._bucket(key).wait()
 
 
 class OutboxSender:
+    """Claims due messages and sends them: at most `concurrency` sends in flight, paced by a
+    global and a per-chat limiter, one chat's messages in order.
+
+    `concurrency` bounds what a crash can duplicate: a send whose outcome was not yet
+    recorded when the process died is sent again by whoever picks the message up next.
+    """
+
     def __init__(
         self,
         store: Store,
@@ -59,10 +116,11 @@ class OutboxSender:
         *,
         lease: timedelta = timedelta(seconds=30),
         batch: int = 200,
-        concurrency: int = 32,
+        concurrency: int = MAX_IN_FLIGHT,
         poll_interval: float = 0.5,
         max_attempts: int = 8,
         rate: float = 25.0,
+        chat_rate: float = 1.0,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -72,18 +130,36 @@ class OutboxSender:
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
-        self.limiter = RateLimiter(rate)  # for what the loop sends: pushed messages, retries
+        self.limiter = RateLimiter(rate, burst=max(1.0, rate / 10))
+        self.chats = ChatPacer(chat_rate)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._queues: dict[tuple[str, str], deque[OutboxMessage]] = {}
+        self._known: set[int] = set()  # claimed by this process and not finished
+        self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+
+    @property
+    def claim_size(self) -> int:
+        """About two seconds of sending: what a dead process leaves stranded until its lease
+        ends stays small, and the next claim is made while these are still going out."""
+        rate = self.limiter.rate or 1000.0
+        return max(self.concurrency, min(self.batch, int(rate * 2)))
 
     async def deliver(self, messages: Sequence[OutboxMessage], paced: bool = False) -> None:
         """Send messages this process holds the lease of, in order (one chat's replies).
 
         If one must be retried later, the ones after it wait with it, so a resident never
-        reads the answers of one message out of order.
+        reads the answers of one message out of order. Replies are not paced (a person is
+        waiting) but use up the allowance, so the loop's broadcasts slow down for them.
         """
         for i, message in enumerate(messages):
+            key = (message.channel, message.chat_id)
             if paced:
+                await self.chats.wait(key)
                 await self.limiter.wait()
+            else:
+                self.chats.take(key)
+                self.limiter.take()
             retry_at = await self._send_one(message)
             if retry_at is not None:
                 for later in messages[i + 1 :]:
@@ -96,44 +172,90 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver due messages until cancelled."""
-        while True:
-            try:
-                sent = await self.drain_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox loop failed; retrying")
-                sent = 0
-            if sent == 0:
+        """Deliver due messages until cancelled: claim more while the last claim is still
+        going out, so the allowance is used without gaps."""
+        try:
+            while True:
+                claimed = 0
+                if self._backlog() <= self.claim_size // 2:
+                    try:
+                        claimed = await self._claim()
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("outbox claim failed; retrying")
+                if claimed and self._backlog() <= self.claim_size // 2:
+                    continue
                 self._wake.clear()
+                waker = asyncio.create_task(self._wake.wait())
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                except TimeoutError:
-                    pass
+                    await asyncio.wait({waker, *self._tasks}, timeout=self.poll_interval,
+                                       return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                finally:
+                    waker.cancel()
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
 
     async def drain_once(self) -> int:
         """Claim one batch of due messages and deliver it; returns how many were claimed."""
-        now = self.clock.now()
-        claimed = await self.store.outbox_claim(now, now + self.lease, self.batch)
-        if not claimed:
-            return 0
-        by_chat: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
-        for message in claimed:
-            by_chat[(message.channel, message.chat_id)].append(message)
-        limit = asyncio.Semaphore(self.concurrency)
-
-        async def one_chat(messages: list[OutboxMessage]) -> None:
-            async with limit:
-                await self.deliver(messages, paced=True)
-
-        await asyncio.gather(*(one_chat(msgs) for msgs in by_chat.values()))
-        return len(claimed)
+        claimed = await self._claim()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+        return claimed
 
     async def drain(self) -> None:
         """Deliver everything due now (for tests, the console and shutdown)."""
         while await self.drain_once():
             pass
+
+    def _backlog(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    async def _claim(self) -> int:
+        now = self.clock.now()
+        room = self.claim_size - self._backlog()
+        if room <= 0:
+            return 0
+        claimed = await self.store.outbox_claim(now, now + self.lease, room)
+        fresh = [m for m in claimed if m.id not in self._known]  # re-claimed: already queued
+        for message in fresh:
+            self._known.add(message.id)
+            key = (message.channel, message.chat_id)
+            queue = self._queues.get(key)
+            if queue is None:
+                self._queues[key] = deque([message])
+                task = asyncio.create_task(self._chat_worker(key))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            else:
+                queue.append(message)
+        return len(fresh)
+
+    async def _chat_worker(self, key: tuple[str, str]) -> None:
+        """Send one chat's claimed messages in order, paced; stop the chat at a retry."""
+        queue = self._queues[key]
+        try:
+            while queue:
+                message = queue[0]
+                await self.chats.wait(key)
+                async with self._slots:
+                    await self.limiter.wait()
+                    retry_at = await self._send_one(message)
+                queue.popleft()
+                self._known.discard(message.id)
+                if retry_at is not None:
+                    while queue:
+                        later = queue.popleft()
+                        self._known.discard(later.id)
+                        await self.store.outbox_retry(later.id, "waiting for an earlier message",
+                                                      retry_at)  # fmt: skip
+        except Exception:
+            log.exception("outbox: sending to %s failed; the lease will bring it back", key)
+        finally:
+            for left in queue:
+                self._known.discard(left.id)
+            self._queues.pop(key, None)
 
     async def _send_one(self, message: OutboxMessage) -> datetime | None:
         """Send one message and record the outcome; returns when to retry, if it must be."""
@@ -147,13 +269,20 @@ class OutboxSender:
             if message.attempts >= self.max_attempts:
                 await self.store.outbox_failed(message.id, f"gave up: {err}")
                 return None
-            wait = err.retry_after if err.retry_after is not None else min(2**message.attempts, 300)
+            wait = (
+                err.retry_after
+                if err.retry_after is not None
+                else min(2 ** (message.attempts - 1), 300)
+            )
             retry_at = self.clock.now() + timedelta(seconds=wait)
             await self.store.outbox_retry(message.id, str(err), retry_at)
             log.warning("outbox %d: retry in %.1fs (%s)", message.id, wait, err)
             return retry_at
         except PermanentSendError as err:
             await self.store.outbox_failed(message.id, str(err))
+            if err.unreachable:  # blocked the bot: no more broadcasts until they write again
+                await self.store.identity_deactivate(message.channel, message.chat_id,
+                                                     self.clock.now())  # fmt: skip
             log.warning("outbox %d: not deliverable (%s)", message.id, err)
         except Exception as err:
             log.exception("outbox %d: unexpected error while sending", message.id)

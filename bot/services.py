@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot import communes as official_list
+from bot import sessions
 from bot.errors import DuplicateKey, NotFound, StorageError, ValidationError
 from bot.model import (
     Commune,
@@ -239,11 +240,8 @@ def add_commune(
 
 
 def plan_session(tx: Tx, session: DialogueSession, now: datetime) -> DialogueSession:
-    if tx.commune_get(session.commune_code) is None:
-        raise ValidationError(f"commune {session.commune_code} is not served by this deployment")
-    if session.cutoff_at > session.starts_at:
-        raise ValidationError("the opinion cut-off must be before the session starts")
-    session.id = tx.session_add(session, now)
+    """Plan a session as the system (seeding, the demo); see `bot.sessions.plan`."""
+    sessions.plan(tx, session, now)
     return session
 
 

@@ -7,12 +7,26 @@ turn into plain text. Values that come from people are always passed through `es
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
+from bot.clock import to_local
 from bot.model import OpinionState
 
 
 def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
+
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def when_text(moment: datetime) -> str:
+    local = to_local(moment)
+    return f"{local:%H:%M}, {WEEKDAYS[local.weekday()]} {local:%d/%m/%Y}"
+
+
+def date_text(moment: datetime) -> str:
+    return f"{to_local(moment):%d/%m/%Y}"
 
 
 WELCOME = (
@@ -106,6 +120,7 @@ HELP = (
     "sắp tới.\n"
     "• /my: danh sách ý kiến đã gửi, tình trạng xử lý; sửa hoặc rút ý kiến trước hạn chót "
     "(hoặc gõ <code>/edit MÃ</code>, <code>/withdraw MÃ</code>).\n"
+    "• /speak: đăng ký phát biểu tại hội nghị về ý kiến đã được đưa vào chương trình.\n"
     "• /cancel: hủy thao tác đang làm.\n"
     "• /delete_me: xóa dữ liệu cá nhân của Ông/Bà.\n\n"
     "Lưu ý: các nội dung <b>khiếu nại, tố cáo</b> không đưa ra tại hội nghị đối thoại mà được "
@@ -252,11 +267,15 @@ STATE_NAMES: dict[OpinionState, str] = {
     OpinionState.WITHDRAWN: "Đã rút",
 }
 
-OFFICER_COMMANDS = {"queue", "stats", "history", "join", "answer", "overdue", "record"}
+OFFICER_COMMANDS = {
+    "queue", "stats", "history", "join", "answer", "overdue", "record",
+    "newsession", "sessions", "broadcasts", "speakers", "conclude", "postpone",
+}  # fmt: skip
 COMMANDS: dict[str, str] = {
     "start": "Bắt đầu / đăng ký",
     "session": "Kỳ đối thoại sắp tới",
     "my": "Ý kiến của tôi",
+    "speak": "Đăng ký phát biểu tại hội nghị",
     "help": "Hướng dẫn sử dụng",
     "cancel": "Hủy thao tác đang làm",
     "delete_me": "Xóa dữ liệu cá nhân",
@@ -359,3 +378,151 @@ ASK_RECORD_WHO = "Ghi ý kiến nêu tại hội nghị. Xin gõ <b>người nê
 ASK_RECORD_TEXT = "Xin gõ <b>nội dung ý kiến</b>:"
 ASK_RECORD_ANSWER = "Xin gõ <b>nội dung trả lời</b> tại hội nghị:"
 RECORDED = "Đã ghi vào hồ sơ kỳ đối thoại: <code>{code}</code>."
+
+# -- sessions, announcements and speaking registration ----------------------------------------
+SESSION_STATE_NAMES = {
+    "planned": "Đã lên kế hoạch",
+    "announced": "Đang gửi thông báo",
+    "collecting": "Đang nhận ý kiến",
+    "closed": "Đã hết hạn nhận ý kiến",
+    "held": "Đã tổ chức hội nghị",
+    "concluded": "Đã có thông báo kết luận",
+}
+ANNOUNCEMENT = (
+    "📢 <b>THÔNG BÁO</b>\n{commune} tổ chức hội nghị tiếp xúc, đối thoại với Nhân dân:\n\n"
+    "{info}\n\n"
+    "Ông/Bà có ý kiến, kiến nghị xin gửi ngay tại đây trước <b>{cutoff}</b>: gõ nội dung và "
+    "gửi. Muốn phát biểu trực tiếp tại hội nghị, xin gõ /speak sau khi ý kiến được đưa vào "
+    "chương trình. Kính mời Ông/Bà tham dự."
+)
+CHANGE_NOTICE = (
+    "📢 <b>THÔNG BÁO {what}</b>\n{commune} xin thông báo thay đổi về hội nghị tiếp xúc, đối "
+    "thoại với Nhân dân:\n{changes}\n\n<b>Thông tin mới:</b>\n{info}\n\n"
+    "Các ý kiến Ông/Bà đã gửi vẫn được giữ nguyên. Xin cảm ơn Ông/Bà."
+)
+CHANGE_WHAT_POSTPONED = "HOÃN HỘI NGHỊ"
+CHANGE_WHAT_EDITED = "THAY ĐỔI"
+CHANGE_LINE = "\n• {label}: <s>{old}</s> → <b>{new}</b>"
+CHANGE_LABELS = {
+    "title": "Tên hội nghị",
+    "starts_at": "Thời gian",
+    "place": "Địa điểm",
+    "chair": "Chủ trì",
+    "fields": "Nội dung trọng tâm",
+    "cutoff_at": "Hạn chót gửi ý kiến",
+}
+CUTOFF_REMINDER = (
+    "⏰ <b>NHẮC HẠN GỬI Ý KIẾN</b>\nCòn một ngày nữa là hết hạn gửi ý kiến cho hội nghị "
+    "đối thoại «{title}» ({when}). Hạn chót: <b>{cutoff}</b>.\nÔng/Bà có ý kiến, kiến nghị "
+    "xin gõ nội dung và gửi ngay tại đây."
+)
+SESSION_REMINDER = (
+    "⏰ <b>NHẮC LỊCH HỘI NGHỊ</b>\nNgày mai, {when}, tại {place}, {commune} tổ chức hội nghị "
+    "đối thoại «{title}». Kính mời Ông/Bà tham dự."
+)
+CONCLUSION_NOTICE = (
+    "📄 <b>THÔNG BÁO KẾT LUẬN</b>\nHội nghị đối thoại «{title}» ngày {date}:\n\n{conclusion}"
+    "\n\nCâu trả lời cho từng ý kiến sẽ được gửi tới người đã gửi ý kiến. Gõ /my để theo dõi."
+)
+SEND_OPINION = "Gửi ý kiến"
+SEE_SESSION = "Xem kỳ đối thoại"
+SPEAK = "Đăng ký phát biểu"
+SPEAK_NO_SESSION = "Hiện không có hội nghị đối thoại sắp tới để đăng ký phát biểu."
+SPEAK_NEEDS_OPINION = (
+    "Để đăng ký phát biểu tại hội nghị ngày {date}, Ông/Bà cần có ít nhất một ý kiến đã được "
+    "Mặt trận đưa vào chương trình. Gõ /my để xem tình trạng các ý kiến của Ông/Bà."
+)
+SPEAK_PICK = "Ông/Bà muốn phát biểu về ý kiến nào?"
+SPEAK_REGISTERED = (
+    "Đã đăng ký phát biểu về ý kiến <code>{code}</code> tại hội nghị ngày <b>{date}</b>. "
+    "Thứ tự đăng ký của Ông/Bà: <b>{place}</b>. Thư ký hội nghị sẽ mời Ông/Bà theo thứ tự."
+)
+SPEAK_ALREADY = (
+    "Ông/Bà đã đăng ký phát biểu tại hội nghị ngày <b>{date}</b> (ý kiến <code>{code}</code>, "
+    "thứ tự {place})."
+)
+LATE_FOR_SESSION = (
+    "Hội nghị ngày {date} đã hết hạn nhận ý kiến ({cutoff}); ý kiến của Ông/Bà được lưu và "
+    "chuyển tới kỳ đối thoại tiếp theo."
+)
+
+# -- the office: sessions, broadcasts, speakers -------------------------------------------------
+ASK_SESSION_TITLE = (
+    "<b>Lên lịch kỳ đối thoại mới</b> (gõ /cancel để dừng).\nXin gõ tên hội nghị, ví dụ: "
+    "<i>Hội nghị đối thoại giữa người đứng đầu cấp ủy, chính quyền với Nhân dân năm 2026</i>"
+)
+ASK_SESSION_DATE = "Ngày tổ chức (ngày/tháng/năm, ví dụ 15/12/2026):"
+ASK_SESSION_SLOT = "Buổi nào? (hoặc gõ giờ bắt đầu, ví dụ 7:30)"
+SLOT_MORNING = "Sáng, 8:00"
+SLOT_AFTERNOON = "Chiều, 14:00"
+ASK_SESSION_PLACE = "Địa điểm (ví dụ: Hội trường UBND xã):"
+ASK_SESSION_CHAIR = "Người chủ trì (ví dụ: Đồng chí Bí thư Đảng ủy xã; Đồng chí Chủ tịch UBND xã):"
+ASK_SESSION_FIELDS = "Các lĩnh vực, nội dung trọng tâm (hoặc bấm Bỏ qua):"
+SKIP = "Bỏ qua"
+ASK_SESSION_CUTOFF = (
+    "Hạn chót nhận ý kiến: bấm để dùng mặc định, hoặc gõ ngày giờ (ví dụ 13/12/2026 11:00)."
+)
+CUTOFF_DEFAULT = "11:00 ngày {date}"
+ASK_SESSION_LEAD = "Thông báo tới Nhân dân trước bao nhiêu ngày? (mặc định 7; gõ số ngày)"
+LEAD_DEFAULT = "7 ngày"
+CONFIRM_SESSION = (
+    "Xin kiểm tra lại:\n\n{info}\n• Thông báo tới Nhân dân: {announce} ({lead} ngày trước)"
+)
+CONFIRM = "Xác nhận"
+CANCEL = "Hủy"
+SESSION_PLANNED = (
+    "Đã lên lịch kỳ đối thoại (số {id}). Thông báo sẽ tự động gửi tới Nhân dân lúc "
+    "{announce}; nhắc hạn gửi ý kiến và nhắc lịch trước một ngày."
+)
+SESSION_PLANNED_NOW = (
+    "Đã lên lịch kỳ đối thoại (số {id}) và đang gửi thông báo tới {count} người dân đã đăng ký "
+    "(xem tiến độ: /broadcasts)."
+)
+BAD_DATE = "Chưa đọc được ngày. Xin gõ theo dạng ngày/tháng/năm, ví dụ 15/12/2026."
+BAD_TIME = "Chưa đọc được giờ. Xin bấm một buổi hoặc gõ giờ, ví dụ 7:30."
+BAD_CUTOFF = "Chưa đọc được hạn chót. Xin gõ ví dụ 13/12/2026 11:00, hoặc bấm nút mặc định."
+BAD_LEAD = "Xin gõ số ngày từ 1 đến 60."
+NO_COMMUNE_ROLE = "Ông/Bà chưa được giao phụ trách xã/phường nào."
+SESSIONS_HEADER = "<b>Các kỳ đối thoại</b> ({commune}):"
+SESSIONS_ITEM = "\n\n<b>Số {id}</b> · {state}\n{title}\n{when} · hạn ý kiến {cutoff}"
+SESSIONS_EMPTY = "Chưa có kỳ đối thoại nào. Gõ /newsession để lên lịch."
+SESSIONS_HINT = (
+    "\n\nHoãn/đổi lịch: /postpone SỐ; thông báo kết luận: /conclude SỐ; "
+    "danh sách phát biểu: /speakers SỐ; tiến độ gửi: /broadcasts."
+)
+BROADCASTS_EMPTY = "Chưa có thông báo nào được gửi."
+BROADCASTS_HEADER = "<b>Tiến độ gửi thông báo</b>:"
+BROADCAST_ITEM = (
+    "\n\n<b>{kind}</b> (kỳ số {session}) · {created}\nĐã gửi {sent}/{recipients}, "
+    "đang chờ {waiting}, không gửi được {failed}{eta}"
+)
+BROADCAST_ETA = " · dự kiến xong trong khoảng {minutes} phút"
+BROADCAST_KINDS = {
+    "announce": "Thông báo hội nghị",
+    "change": "Thông báo thay đổi",
+    "cutoff_reminder": "Nhắc hạn gửi ý kiến",
+    "session_reminder": "Nhắc lịch hội nghị",
+    "conclusion": "Thông báo kết luận",
+}
+SPEAKERS_HEADER = "<b>Danh sách đăng ký phát biểu</b> · {title} ({date}):"
+SPEAKERS_ITEM = "\n\n{n}. <b>{name}</b> · {village}{org}\n<code>{code}</code> · {topic}: {preview}"
+SPEAKERS_EMPTY = "Chưa có ai đăng ký phát biểu cho kỳ đối thoại {title} ({date})."
+SESSION_NOT_FOUND = (
+    "Không tìm thấy kỳ đối thoại này trong xã/phường Ông/Bà phụ trách. Gõ /sessions."
+)
+ASK_CONCLUSION = (
+    "Xin gõ nội dung thông báo kết luận của hội nghị «{title}» ({date}); nội dung sẽ được gửi "
+    "tới toàn bộ người dân đã đăng ký:"
+)
+CONFIRM_CONCLUSION = "Gửi thông báo kết luận sau tới {count} người dân?\n\n{text}"
+CONCLUSION_SENT = "Đã phát hành thông báo kết luận; đang gửi tới {count} người dân (/broadcasts)."
+ASK_POSTPONE_DATE = (
+    "Hoãn/đổi lịch hội nghị «{title}» (hiện: {when}). Xin gõ ngày mới (ngày/tháng/năm):"
+)
+CONFIRM_POSTPONE = (
+    "Đổi lịch hội nghị «{title}»:\n• Thời gian: {old} → <b>{new}</b>\n• Hạn chót ý kiến: "
+    "{old_cutoff} → <b>{new_cutoff}</b>\nNgười dân đã nhận thông báo sẽ được báo lịch mới."
+)
+SESSION_CHANGED = "Đã đổi lịch. {told}"
+SESSION_CHANGED_TOLD = "Đang gửi thông báo thay đổi tới {count} người dân (/broadcasts)."
+SESSION_CHANGED_QUIET = "Thông báo chưa gửi nên sẽ gửi theo lịch mới."

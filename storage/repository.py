@@ -49,6 +49,34 @@ class InboxEvent:
 
 
 @dataclass(frozen=True)
+class BroadcastProgress:
+    """How far one broadcast has got, counted from its outbox rows."""
+
+    id: int
+    session_id: int | None
+    kind: str
+    recipients: int
+    created_at: datetime
+    sent: int
+    waiting: int
+    failed: int
+    last_sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """One registered turn to speak, with what the secretary needs to call it."""
+
+    full_name: str
+    village_name: str
+    organisation: str
+    ref_code: str
+    topic: str | None
+    text: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
     id: int
     channel: str
@@ -164,6 +192,50 @@ class Tx(Protocol):
     def session_open(self, commune_code: int, now: datetime) -> DialogueSession | None: ...
     def session_upcoming(self, commune_code: int, now: datetime) -> DialogueSession | None: ...
     def sessions_list(self, commune_code: int | None = None) -> list[DialogueSession]: ...
+    def session_update(self, session: DialogueSession) -> None: ...
+    def sessions_live(self) -> list[DialogueSession]:
+        """Every session not yet concluded: the ones with jobs left."""
+        ...
+
+    def session_event_add(
+        self, session_id: int, actor: str, what: str, detail: str, now: datetime
+    ) -> None: ...
+    def session_events(self, session_id: int) -> list[tuple[str, str, str, datetime]]: ...
+    def session_jobs_done(self, session_id: int) -> dict[tuple[str, str], datetime]: ...
+    def session_job_claim(
+        self, session_id: int, kind: str, edition: str, due_at: datetime, now: datetime,
+        outcome: str,
+    ) -> bool:  # fmt: skip
+        """Record that a job fired; False if it had already (another process, a restart)."""
+        ...
+
+    def session_job_broadcast_id(self, session_id: int, kind: str, edition: str) -> int | None: ...
+    def session_job_broadcast(self, session_id: int, kind: str, edition: str, bid: int) -> None: ...
+    def opinions_adopt(self, commune_code: int, session_id: int, states: Sequence[str]) -> int:
+        """Give the commune's opinions that wait for a session to this one; how many."""
+        ...
+
+    # broadcasts and speaking registration
+    def broadcast_create(
+        self,
+        commune_code: int,
+        session_id: int | None,
+        kind: str,
+        payload: dict[str, Any],
+        created_by: str,
+        now: datetime,
+    ) -> tuple[int, int]: ...
+    def broadcasts_progress(
+        self, commune_code: int, limit: int = 10
+    ) -> list[BroadcastProgress]: ...
+    def broadcast_waiting(self, broadcast_id: int) -> int: ...
+    def residents_count(self, commune_code: int) -> int: ...
+    def identity_reactivate(self, channel: str, user_key: str) -> None: ...
+    def speaker_add(
+        self, session_id: int, resident_id: int, opinion_id: int, now: datetime
+    ) -> int: ...
+    def speaker_of(self, session_id: int, resident_id: int) -> tuple[int, str] | None: ...
+    def speakers_list(self, session_id: int) -> list[Speaker]: ...
 
     # opinions
     def opinion_add(self, opinion: Opinion, source_event: str | None) -> int:
@@ -250,3 +322,4 @@ class Store(Protocol):
     async def outbox_sent(self, message_id: int, remote_id: str | None, now: datetime) -> None: ...
     async def outbox_retry(self, message_id: int, error: str, not_before: datetime) -> None: ...
     async def outbox_failed(self, message_id: int, error: str) -> None: ...
+    async def identity_deactivate(self, channel: str, chat_id: str, now: datetime) -> None: ...

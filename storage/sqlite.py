@@ -30,15 +30,18 @@ from bot.model import (
     Organisation,
     Resident,
     Role,
+    SessionState,
     StaffRole,
     Village,
 )
 from storage.repository import (
+    BroadcastProgress,
     ConversationState,
     InboxEvent,
     NewInbound,
     OpinionEvent,
     OutboxMessage,
+    Speaker,
 )
 
 log = logging.getLogger(__name__)
@@ -227,6 +230,14 @@ class SqliteStore:
             (error[:500], message_id),
         )
 
+    async def identity_deactivate(self, channel: str, chat_id: str, now: datetime) -> None:
+        """The person blocked the bot: leave them out of broadcasts until they write again."""
+        await self._write(
+            "UPDATE identities SET inactive_at = ? WHERE channel = ? AND chat_id = ?"
+            " AND inactive_at IS NULL",
+            (iso(now), channel, chat_id),
+        )
+
     async def outbox_status_counts(self) -> dict[str, int]:
         rows = await self.run(lambda tx: tx.conn.execute(
             "SELECT status, COUNT(*) FROM outbox GROUP BY status"
@@ -347,6 +358,11 @@ def _session(row: sqlite3.Row) -> DialogueSession:
         chair=row["chair"],
         cutoff_at=parse_iso(row["cutoff_at"]),
         fields=row["fields"],
+        lead_days=row["lead_days"],
+        state=SessionState(row["state"]),
+        revision=row["revision"],
+        conclusion=row["conclusion"],
+        concluded_at=_dt(row["concluded_at"]),
     )
 
 
@@ -748,7 +764,7 @@ class SqliteTx:
     def session_add(self, session: DialogueSession, now: datetime) -> int:
         return self._insert(
             "INSERT INTO sessions (commune_code, title, starts_at, place, chair, cutoff_at,"
-            " fields, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " fields, lead_days, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 session.commune_code,
                 session.title,
@@ -757,9 +773,200 @@ class SqliteTx:
                 session.chair,
                 iso(session.cutoff_at),
                 session.fields,
+                session.lead_days,
+                session.state.value,
                 iso(now),
             ),
         )
+
+    def session_update(self, session: DialogueSession) -> None:
+        self.conn.execute(
+            "UPDATE sessions SET title = ?, starts_at = ?, place = ?, chair = ?, cutoff_at = ?,"
+            " fields = ?, lead_days = ?, state = ?, revision = ?, conclusion = ?,"
+            " concluded_at = ? WHERE id = ?",
+            (
+                session.title,
+                iso(session.starts_at),
+                session.place,
+                session.chair,
+                iso(session.cutoff_at),
+                session.fields,
+                session.lead_days,
+                session.state.value,
+                session.revision,
+                session.conclusion,
+                iso(session.concluded_at) if session.concluded_at else None,
+                session.id,
+            ),
+        )
+
+    def sessions_live(self) -> list[DialogueSession]:
+        rows = self._all("SELECT * FROM sessions WHERE state != 'concluded' ORDER BY id")
+        return [_session(r) for r in rows]
+
+    def session_event_add(
+        self, session_id: int, actor: str, what: str, detail: str, now: datetime
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO session_events (session_id, actor, what, detail, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (session_id, actor, what, detail, iso(now)),
+        )
+
+    def session_events(self, session_id: int) -> list[tuple[str, str, str, datetime]]:
+        rows = self._all(
+            "SELECT actor, what, detail, at FROM session_events WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        )
+        return [(r[0], r[1], r[2], parse_iso(r[3])) for r in rows]
+
+    def session_jobs_done(self, session_id: int) -> dict[tuple[str, str], datetime]:
+        rows = self._all(
+            "SELECT kind, edition, fired_at FROM session_jobs WHERE session_id = ?", (session_id,)
+        )
+        return {(r[0], r[1]): parse_iso(r[2]) for r in rows}
+
+    def session_job_claim(
+        self, session_id: int, kind: str, edition: str, due_at: datetime, now: datetime,
+        outcome: str,
+    ) -> bool:  # fmt: skip
+        row = self._one(
+            "INSERT INTO session_jobs (session_id, kind, edition, due_at, fired_at, outcome)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, kind, edition) DO NOTHING"
+            " RETURNING id",
+            (session_id, kind, edition, iso(due_at), iso(now), outcome),
+        )
+        return row is not None
+
+    def session_job_broadcast_id(self, session_id: int, kind: str, edition: str) -> int | None:
+        row = self._one(
+            "SELECT broadcast_id FROM session_jobs WHERE session_id = ? AND kind = ?"
+            " AND edition = ?",
+            (session_id, kind, edition),
+        )
+        return row[0] if row else None
+
+    def session_job_broadcast(self, session_id: int, kind: str, edition: str, bid: int) -> None:
+        self.conn.execute(
+            "UPDATE session_jobs SET broadcast_id = ? WHERE session_id = ? AND kind = ?"
+            " AND edition = ?",
+            (bid, session_id, kind, edition),
+        )
+
+    def opinions_adopt(self, commune_code: int, session_id: int, states: Sequence[str]) -> int:
+        marks = ", ".join("?" * len(states))
+        cursor = self.conn.execute(
+            f"UPDATE opinions SET session_id = ? WHERE commune_code = ? AND session_id IS NULL"
+            f" AND state IN ({marks})",
+            (session_id, commune_code, *states),
+        )
+        return cursor.rowcount
+
+    # -- broadcasts --------------------------------------------------------------------------
+    def broadcast_create(
+        self,
+        commune_code: int,
+        session_id: int | None,
+        kind: str,
+        payload: dict[str, Any],
+        created_by: str,
+        now: datetime,
+    ) -> tuple[int, int]:
+        """One outbox row per registered, reachable resident (their most recent channel);
+        returns the broadcast id and the number of recipients."""
+        bid = self._insert(
+            "INSERT INTO broadcasts (commune_code, session_id, kind, recipients, created_by,"
+            " created_at) VALUES (?, ?, ?, 0, ?, ?)",
+            (commune_code, session_id, kind, created_by, iso(now)),
+        )
+        stamp = iso(now)
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO outbox (channel, chat_id, payload, status, attempts,"
+            " not_before, created_at, broadcast_id)"
+            " SELECT i.channel, i.chat_id, ?, 'pending', 0, ?, ?, ? FROM residents r"
+            " JOIN identities i ON i.rowid = (SELECT i2.rowid FROM identities i2"
+            "  WHERE i2.resident_id = r.id AND i2.inactive_at IS NULL"
+            "  ORDER BY i2.created_at DESC, i2.rowid DESC LIMIT 1)"
+            " WHERE r.commune_code = ? AND r.erased_at IS NULL ORDER BY r.id",
+            (json.dumps(payload, ensure_ascii=False), stamp, stamp, bid, commune_code),
+        )
+        count = cursor.rowcount
+        self.conn.execute("UPDATE broadcasts SET recipients = ? WHERE id = ?", (count, bid))
+        return bid, count
+
+    def broadcasts_progress(self, commune_code: int, limit: int = 10) -> list[BroadcastProgress]:
+        rows = self._all(
+            "SELECT b.id, b.session_id, b.kind, b.recipients, b.created_at,"
+            " SUM(o.status = 'sent'), SUM(o.status IN ('pending', 'sending')),"
+            " SUM(o.status = 'failed'), MAX(o.sent_at)"
+            " FROM broadcasts b LEFT JOIN outbox o ON o.broadcast_id = b.id"
+            " WHERE b.commune_code = ? GROUP BY b.id ORDER BY b.id DESC LIMIT ?",
+            (commune_code, limit),
+        )
+        return [
+            BroadcastProgress(
+                id=r[0], session_id=r[1], kind=r[2], recipients=r[3],
+                created_at=parse_iso(r[4]), sent=r[5] or 0, waiting=r[6] or 0,
+                failed=r[7] or 0, last_sent_at=_dt(r[8]),
+            )
+            for r in rows
+        ]  # fmt: skip
+
+    def broadcast_waiting(self, broadcast_id: int) -> int:
+        row = self._one(
+            "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ?"
+            " AND status IN ('pending', 'sending')",
+            (broadcast_id,),
+        )
+        return int(row[0]) if row else 0
+
+    def residents_count(self, commune_code: int) -> int:
+        row = self._one(
+            "SELECT COUNT(*) FROM residents WHERE commune_code = ? AND erased_at IS NULL",
+            (commune_code,),
+        )
+        return int(row[0]) if row else 0
+
+    def identity_reactivate(self, channel: str, user_key: str) -> None:
+        self.conn.execute(
+            "UPDATE identities SET inactive_at = NULL WHERE channel = ? AND user_key = ?"
+            " AND inactive_at IS NOT NULL",
+            (channel, user_key),
+        )
+
+    # -- speaking registration ---------------------------------------------------------------
+    def speaker_add(self, session_id: int, resident_id: int, opinion_id: int, now: datetime) -> int:
+        """Register; returns the speaker's place in the order (1-based). Raises DuplicateKey
+        when the resident already has a turn at this session."""
+        try:
+            self.conn.execute(
+                "INSERT INTO speakers (session_id, resident_id, opinion_id, registered_at)"
+                " VALUES (?, ?, ?, ?)",
+                (session_id, resident_id, opinion_id, iso(now)),
+            )
+        except sqlite3.IntegrityError as err:
+            raise DuplicateKey("speaker") from err
+        row = self._one("SELECT COUNT(*) FROM speakers WHERE session_id = ?", (session_id,))
+        return int(row[0]) if row else 1
+
+    def speaker_of(self, session_id: int, resident_id: int) -> tuple[int, str] | None:
+        """(place in the order, reference code) of a resident's turn, if registered."""
+        row = self._one(
+            "SELECT (SELECT COUNT(*) FROM speakers s2 WHERE s2.session_id = s.session_id"
+            " AND s2.id <= s.id), o.ref_code FROM speakers s JOIN opinions o ON o.id = s.opinion_id"
+            " WHERE s.session_id = ? AND s.resident_id = ?",
+            (session_id, resident_id),
+        )
+        return (int(row[0]), row[1]) if row else None
+
+    def speakers_list(self, session_id: int) -> list[Speaker]:
+        rows = self._all(
+            "SELECT r.full_name, r.village_name, r.organisation, o.ref_code, o.topic, o.text,"
+            " s.registered_at FROM speakers s JOIN residents r ON r.id = s.resident_id"
+            " JOIN opinions o ON o.id = s.opinion_id WHERE s.session_id = ? ORDER BY s.id",
+            (session_id,),
+        )
+        return [Speaker(r[0], r[1], r[2], r[3], r[4], r[5], parse_iso(r[6])) for r in rows]
 
     def session_get(self, session_id: int) -> DialogueSession | None:
         row = self._one("SELECT * FROM sessions WHERE id = ?", (session_id,))

@@ -39,6 +39,7 @@ def bot_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, str]:
         "DOITHOAI_POLL_TIMEOUT": "1",
         "DOITHOAI_LOG_LEVEL": "WARNING",
         "DOITHOAI_MODEL_DIR": str(MODEL_DIR),
+        "DOITHOAI_CHAT_SEND_RATE": "100",  # officers get many cards at once; paced in test_outbox
     }
     env.update({f"DOITHOAI_{k.upper()}": v for k, v in overrides.items()})
     return env

@@ -4,17 +4,22 @@ is lost, nothing is stored twice."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import signal
 import sqlite3
 import sys
+from collections.abc import Awaitable
+from datetime import timedelta
 from pathlib import Path
 
+from bot import sessions
 from bot.clock import SystemClock
-from bot.outbox import OutboxSender
+from bot.model import DialogueSession
+from bot.outbox import MAX_IN_FLIGHT, OutboxSender
 from handlers.telegram.channel import MAX_CONCURRENT_UPDATES
 from storage.sqlite import SqliteStore
-from tests.fakes.telegram_server import FakeTelegram
-from tests.harness import COMMUNE, SESSION_CUTOFF, SESSION_START, bot_process_env
+from tests.fakes.telegram_server import FakeTelegram, Limits
+from tests.harness import COMMUNE, bot_process_env
 from tests.seeding import register_residents
 
 RESIDENTS = 100
@@ -46,9 +51,11 @@ async def test_sigkill_mid_burst_loses_and_duplicates_nothing(tmp_path: Path) ->
     db = tmp_path / "doithoai.sqlite3"
     store = SqliteStore(db)
     await store.open()
+    now = SystemClock().now()  # the bot runs on the real clock: dates relative to it
     users = await register_residents(
-        store, SystemClock(), RESIDENTS, COMMUNE, SESSION_START, SESSION_CUTOFF
-    )
+        store, SystemClock(), RESIDENTS, COMMUNE, now + timedelta(days=14),
+        now + timedelta(days=12),
+    )  # fmt: skip
     await store.close()
 
     tg = await FakeTelegram().start()
@@ -99,3 +106,52 @@ async def test_sigkill_mid_burst_loses_and_duplicates_nothing(tmp_path: Path) ->
     assert duplicates <= MAX_CONCURRENT_UPDATES + OutboxSender(store, SystemClock(), {}).concurrency
     leftovers = query(db, "SELECT COUNT(*) FROM outbox WHERE status != 'sent'")
     assert leftovers == [(0,)]
+
+
+async def test_sigkill_mid_broadcast_tells_everyone_once(tmp_path: Path) -> None:
+    """An announcement to every resident, the sender killed midway and started again:
+    everyone is told; only sends in flight at the kill (at most MAX_IN_FLIGHT) may repeat."""
+    db = tmp_path / "doithoai.sqlite3"
+    store = SqliteStore(db)
+    await store.open()
+    clock = SystemClock()
+    now = clock.now()
+    count = 400
+    users = await register_residents(store, clock, count, COMMUNE, now + timedelta(days=60),
+                                     now + timedelta(days=58))  # fmt: skip
+    soon = now + timedelta(days=3)  # inside the lead time: announced as soon as planned
+    session = DialogueSession(None, COMMUNE, "Đối thoại cuối năm", soon, "Hội trường",
+                              "Chủ tịch UBND xã", soon - timedelta(days=1))  # fmt: skip
+    assert await store.run(lambda tx: sessions.plan(tx, session, now, "test")) == count
+    await store.close()
+
+    tg = await FakeTelegram(limits=Limits(rate=200, chat_rate=50, latency=0.003)).start()
+
+    def told() -> collections.Counter[int]:
+        return collections.Counter(m.chat_id for m in tg.sent if "THÔNG BÁO" in m.visible)
+
+    def launch() -> Awaitable[asyncio.subprocess.Process]:
+        env = bot_process_env(db, tg, outbox_lease="1", send_rate="200", chat_send_rate="50")
+        return asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run",
+                                              cwd=db.parent, env=env,
+                                              stdin=asyncio.subprocess.DEVNULL)  # fmt: skip
+
+    process = await launch()
+    try:
+        await tg.wait_for(lambda: len(told()) >= count // 4, timeout=60)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        assert len(told()) < count, "the broadcast finished before the kill: nothing tested"
+        process = await launch()
+        await tg.wait_for(lambda: len(told()) >= count, timeout=60)
+        await asyncio.sleep(1.5)  # a lease expiring now would show as a late duplicate
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+        await tg.stop()
+    deliveries = told()
+    assert set(deliveries) == set(users)  # nobody left out
+    assert sum(deliveries.values()) - count <= MAX_IN_FLIGHT  # repeats only from the kill
+    assert query(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status") == [("sent", count)]
+    assert query(db, "SELECT kind, recipients FROM broadcasts") == [("announce", count)]

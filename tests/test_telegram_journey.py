@@ -116,7 +116,8 @@ async def test_no_edit_after_cutoff(bot: RunningBot) -> None:
     (refused,) = await alice.press("edit:" + code)
     assert "hết hạn chót" in refused.visible
     (late,) = await alice.send("Đề nghị sửa cống thoát nước đầu xóm 1 bị vỡ")
-    assert "chưa có kỳ đối thoại nào đang nhận ý kiến" in late.visible
+    assert "đã hết hạn nhận ý kiến" in late.visible  # told it is late, and that it is kept
+    assert "chuyển tới kỳ đối thoại tiếp theo" in late.visible
     await bot.settle()
     rows = await bot.fetch("SELECT session_id, state FROM opinions ORDER BY id")
     assert [tuple(r) for r in rows] == [(1, "pending_review"), (None, "pending_review")]

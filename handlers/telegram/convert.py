@@ -105,8 +105,11 @@ class TelegramTransport:
             )
         except RetryAfter as err:
             raise TransientSendError(str(err), retry_after=retry_seconds(err)) from err
-        except (Forbidden, BadRequest) as err:
-            raise PermanentSendError(f"{type(err).__name__}: {err}") from err
+        except Forbidden as err:  # blocked by the user, or the account is deleted
+            raise PermanentSendError(f"Forbidden: {err}", unreachable=True) from err
+        except BadRequest as err:
+            gone = "chat not found" in str(err).lower()
+            raise PermanentSendError(f"BadRequest: {err}", unreachable=gone) from err
         except NetworkError as err:  # includes TimedOut
             raise TransientSendError(f"{type(err).__name__}: {err}") from err
         except TelegramError as err:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
+import random
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -105,9 +107,50 @@ class Sent:
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
 
+@dataclass
+class Limits:
+    """Telegram's flood control, for the broadcast tests and bench (off unless given):
+    about `rate` messages a second overall and `chat_rate` in one chat (token buckets of one
+    second and of 3 messages), answered with 429 and a retry_after when exceeded; a share of
+    calls fails with HTTP 500; each send takes `latency` seconds."""
+
+    rate: float
+    chat_rate: float = 1.0
+    fail_share: float = 0.0
+    latency: float = 0.0
+    seed: int = 1
+
+
+class _Bucket:
+    def __init__(self, rate: float, capacity: float) -> None:
+        self.rate, self.capacity = rate, capacity
+        self.tokens, self.stamp = capacity, time.monotonic()
+
+    def take(self) -> float:
+        """0 if a token was free, else the seconds until one is."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
 class FakeTelegram:
-    def __init__(self, token: str = "123456:TEST-token-abcdefghijklmnopqrstu") -> None:
+    def __init__(
+        self, token: str = "123456:TEST-token-abcdefghijklmnopqrstu", limits: Limits | None = None
+    ) -> None:
         self.token = token
+        self.limits = limits
+        self.throttled = 0  # 429 answers given for going over the limits
+        self.failed = 0  # calls failed on purpose (fail_share)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        if limits is not None:
+            self._overall = _Bucket(limits.rate, max(1.0, limits.rate))
+            self._chats: dict[int, _Bucket] = {}
+            self._random = random.Random(limits.seed)
         self.updates: list[dict[str, Any]] = []
         self.confirmed_below = 0  # every update_id below this was acknowledged by an offset
         self.sent: list[Sent] = []
@@ -340,8 +383,41 @@ class FakeTelegram:
                     return _error(400, "Bad Request: BUTTON_DATA_INVALID")
         return None
 
+    def _flood_control(self, chat_id: int) -> web.Response | None:
+        limits = self.limits
+        if limits is None:
+            return None
+        if limits.fail_share and self._random.random() < limits.fail_share:
+            self.failed += 1
+            return _error(500, "Internal Server Error")
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = _Bucket(limits.chat_rate, 3.0)
+        wait = max(chat.take(), 0.0)
+        if not wait:
+            wait = self._overall.take()
+            if wait:
+                chat.tokens += 1  # not sent: give the chat its token back
+        if wait:
+            self.throttled += 1
+            seconds = max(1, math.ceil(wait))
+            return _error(429, f"Too Many Requests: retry after {seconds}",
+                          {"retry_after": seconds})  # fmt: skip
+        return None
+
     async def _record(self, method: str, params: dict[str, Any], text: str) -> web.Response:
         chat_id = int(params["chat_id"])
+        if method == "sendMessage" and self.limits is not None:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                if self.limits.latency:
+                    await asyncio.sleep(self.limits.latency)
+                refused = self._flood_control(chat_id)
+            finally:
+                self.in_flight -= 1
+            if refused is not None:
+                return refused
         if self.fail_next:
             status = self.fail_next.pop(0)
             if status == 429:

@@ -1,0 +1,93 @@
+"""APScheduler wakes the bot when something is due; the database says what that is.
+
+Two kinds of job run here: the session alarm (set for the next due session job, re-derived
+from the sessions after every run, and checked every minute anyway so that sessions planned
+or edited by another process, a restart, a clock jump or a missed run are caught up) and the
+deadline check of departments' answers. Each run only calls a service function whose effects
+fire once (unique rows in the database), so several bot processes may run this side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import answers, sessions
+from bot.clock import VN_TZ, Clock
+from storage.repository import Store
+
+log = logging.getLogger(__name__)
+
+ALARM = "session-alarm"
+
+
+class Scheduler:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        on_queued: Callable[[], None] = lambda: None,
+        every: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.on_queued = on_queued  # wakes the outbox loop when messages were queued
+        self.every = every
+        self.aps = AsyncIOScheduler(timezone=VN_TZ)
+
+    def start(self) -> None:
+        first = datetime.now(VN_TZ)
+        common = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        self.aps.add_job(self.sessions_due, IntervalTrigger(seconds=self.every),
+                         id="sessions", next_run_time=first, **common)  # fmt: skip
+        self.aps.add_job(self.deadlines_due, IntervalTrigger(seconds=self.every),
+                         id="deadlines", next_run_time=first, **common)  # fmt: skip
+        self.aps.start()
+
+    def stop(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    async def sessions_due(self) -> int:
+        """Fire the session jobs that are due, then set the alarm for the next one."""
+        try:
+            now = self.clock.now()
+            queued = await self.store.run(lambda tx: sessions.run_due(tx, now))
+            if queued:
+                self.on_queued()
+            upcoming = await self.store.run(lambda tx: sessions.next_due(tx, now))
+            self._arm(upcoming)
+            return queued
+        except Exception:
+            log.exception("session jobs failed; the next check retries")
+            return 0
+
+    async def deadlines_due(self) -> int:
+        """Deadline reminders, overdue notices and escalations (each sent once)."""
+        try:
+            now = self.clock.now()
+            queued = await self.store.run(lambda tx: answers.enqueue_deadline_notices(tx, now))
+            if queued:
+                self.on_queued()
+            return queued
+        except Exception:
+            log.exception("deadline check failed; the next check retries")
+            return 0
+
+    def _arm(self, when: datetime | None) -> None:
+        if when is None:
+            if self.aps.get_job(ALARM) is not None:
+                self.aps.remove_job(ALARM)
+            return
+        # The injectable clock may not be the wall clock: keep the delay, not the instant.
+        delay = max(0.0, (when - self.clock.now()).total_seconds())
+        if delay > self.every:
+            return  # the minutely check will come first
+        run_at = datetime.now(VN_TZ) + timedelta(seconds=delay)
+        self.aps.add_job(self.sessions_due, DateTrigger(run_date=run_at), id=ALARM,
+                         replace_existing=True, misfire_grace_time=None)  # fmt: skip
