@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-from bot import services, staff
+from bot import services, sessions, staff
 from bot.app import open_store, run_console, run_telegram
 from bot.clock import VN_TZ, SystemClock, to_local
 from bot.communes import official_communes, search
 from bot.config import Settings
 from bot.errors import ConfigError, DoiThoaiError, ValidationError
-from bot.model import DialogueSession, Role, StaffRole
+from bot.model import AFTERNOON_START, MORNING_START, DialogueSession, Role, StaffRole
 from nlp.labels import FIELDS
 from storage.repository import Tx
 
@@ -104,16 +104,44 @@ def _parser() -> argparse.ArgumentParser:
     session = sub.add_parser("session", help="dialogue sessions").add_subparsers(
         dest="action", required=True
     )
-    create = session.add_parser("create", help="plan a dialogue session")
+    create = session.add_parser(
+        "create", help="plan a dialogue session (announced automatically, 7 days before)"
+    )
     create.add_argument("--commune", type=int, required=True)
     create.add_argument("--title", required=True)
-    create.add_argument("--start", type=_local_time, required=True, help="'YYYY-MM-DD HH:MM'")
-    create.add_argument("--cutoff", type=_local_time, required=True, help="'YYYY-MM-DD HH:MM'")
+    create.add_argument("--start", type=_local_time, help="'YYYY-MM-DD HH:MM'")
+    create.add_argument("--date", type=date.fromisoformat, help="YYYY-MM-DD, with --slot")
+    create.add_argument("--slot", choices=["morning", "afternoon"], default="morning",
+                        help="half-day slot: morning 08:00, afternoon 14:00")  # fmt: skip
+    create.add_argument("--cutoff", type=_local_time,
+                        help="'YYYY-MM-DD HH:MM' (default 11:00 two days before)")  # fmt: skip
     create.add_argument("--place", required=True)
     create.add_argument("--chair", required=True)
     create.add_argument("--fields", default="")
-    listing = session.add_parser("list", help="sessions, oldest first")
+    create.add_argument("--lead-days", type=int, default=7, help="announce this many days before")
+    listing = session.add_parser("list", help="sessions, oldest first, with their state")
     listing.add_argument("--commune", type=int)
+    edit = session.add_parser("edit", help="change a session; residents told are told again")
+    edit.add_argument("id", type=int)
+    for name in ("title", "place", "chair", "fields"):
+        edit.add_argument(f"--{name}")
+    edit.add_argument("--cutoff", type=_local_time, help="'YYYY-MM-DD HH:MM'")
+    edit.add_argument("--lead-days", type=int)
+    postpone = session.add_parser("postpone", help="move a session (the cut-off moves with it)")
+    postpone.add_argument("id", type=int)
+    postpone.add_argument("--start", type=_local_time, required=True, help="'YYYY-MM-DD HH:MM'")
+    postpone.add_argument("--cutoff", type=_local_time, help="'YYYY-MM-DD HH:MM'")
+    conclude = session.add_parser("conclude", help="publish the conclusion notice to everyone")
+    conclude.add_argument("id", type=int)
+    text = conclude.add_mutually_exclusive_group(required=True)
+    text.add_argument("--text")
+    text.add_argument("--file", type=argparse.FileType(encoding="utf-8"))
+    speakers = session.add_parser("speakers", help="who registered to speak, in order")
+    speakers.add_argument("id", type=int)
+    shown = session.add_parser("show", help="a session, its jobs and its history")
+    shown.add_argument("id", type=int)
+    broadcasts = session.add_parser("broadcasts", help="progress of the announcements sent")
+    broadcasts.add_argument("--commune", type=int, required=True)
     return parser
 
 
@@ -289,33 +317,90 @@ def _role_text(role: StaffRole) -> str:
 
 
 async def _session(args: argparse.Namespace, settings: Settings) -> int:
-    def work(tx: Tx) -> list[str]:
-        if args.action == "create":
-            session = services.plan_session(
-                tx,
-                DialogueSession(
-                    id=None,
-                    commune_code=args.commune,
-                    title=args.title,
-                    starts_at=args.start,
-                    place=args.place,
-                    chair=args.chair,
-                    cutoff_at=args.cutoff,
-                    fields=args.fields,
-                ),
-                now,
-            )
-            return [f"session {session.id} planned"]
-        return [
-            f"{s.id}\t{s.commune_code}\t{to_local(s.starts_at):%Y-%m-%d %H:%M}"
-            f"\tcut-off {to_local(s.cutoff_at):%Y-%m-%d %H:%M}\t{s.title}"
-            for s in tx.sessions_list(args.commune)
-        ]
-
     now = SystemClock().now()
+    actor = "terminal"
+    action = args.action
+
+    def work(tx: Tx) -> list[str]:
+        if action == "create":
+            return _session_create(tx, args, now)
+        if action == "list":
+            return [
+                f"{s.id}\t{s.commune_code}\t{to_local(s.starts_at):%Y-%m-%d %H:%M}"
+                f"\tcut-off {to_local(s.cutoff_at):%Y-%m-%d %H:%M}\t{s.state.value}\t{s.title}"
+                for s in tx.sessions_list(args.commune)
+            ]
+        if action in ("edit", "postpone"):
+            changes = {k: getattr(args, k, None) for k in ("title", "place", "chair", "fields")}
+            session, changed, queued = sessions.edit(
+                tx, actor, args.id, now, starts_at=getattr(args, "start", None),
+                cutoff_at=args.cutoff, lead_days=getattr(args, "lead_days", None), **changes,
+            )  # fmt: skip
+            lines = [f"{c.field}: {c.old} -> {c.new}" for c in changed] or ["nothing changed"]
+            told = f"change notice queued for {queued} residents" if queued else "nobody told yet"
+            return [*lines, f"session {session.id}: {session.state.value}; {told}"]
+        if action == "conclude":
+            text = args.text if args.text is not None else args.file.read()
+            queued = sessions.conclude(tx, actor, args.id, text, now)
+            return [f"conclusion notice queued for {queued} residents"]
+        if action == "speakers":
+            return [
+                f"{n}\t{sp.full_name}\t{sp.village_name}\t{sp.ref_code}\t{sp.topic or ''}"
+                f"\t{' '.join(sp.text.split())[:80]}"
+                for n, sp in enumerate(tx.speakers_list(args.id), start=1)
+            ] or ["nobody registered to speak"]
+        if action == "broadcasts":
+            return [
+                f"{b.id}\tsession {b.session_id}\t{b.kind}\t{to_local(b.created_at):%Y-%m-%d %H:%M}"
+                f"\tsent {b.sent}/{b.recipients}\twaiting {b.waiting}\tfailed {b.failed}"
+                for b in tx.broadcasts_progress(args.commune, 50)
+            ] or ["no broadcast yet"]
+        return _session_show(tx, args.id)
+
     async with open_store(settings) as store:
         print("\n".join(await store.run(work)))
     return 0
+
+
+def _session_create(tx: Tx, args: argparse.Namespace, now: datetime) -> list[str]:
+    if args.start is None and args.date is None:
+        raise ValidationError("give --start 'YYYY-MM-DD HH:MM', or --date and --slot")
+    slot = MORNING_START if args.slot == "morning" else AFTERNOON_START
+    start = args.start or datetime.combine(args.date, slot, tzinfo=VN_TZ)
+    cutoff = args.cutoff or datetime.combine(
+        start.date() - timedelta(days=2), time(11, 0), tzinfo=VN_TZ
+    )
+    session = DialogueSession(None, args.commune, args.title, start, args.place, args.chair,
+                              cutoff, args.fields, lead_days=args.lead_days)  # fmt: skip
+    queued = sessions.plan(tx, session, now, "terminal")
+    when = (
+        "now"
+        if queued or session.announce_at <= now
+        else f"{to_local(session.announce_at):%Y-%m-%d %H:%M}"
+    )
+    return [f"session {session.id} planned; announcement {when}"
+            + (f" ({queued} residents)" if queued else "")]  # fmt: skip
+
+
+def _session_show(tx: Tx, session_id: int) -> list[str]:
+    session = tx.session_get(session_id)
+    if session is None:
+        raise ValidationError(f"no session {session_id}")
+    done = tx.session_jobs_done(session_id)
+    lines = [
+        f"{session.id}\t{session.title}\t{session.state.value}",
+        f"starts {to_local(session.starts_at):%Y-%m-%d %H:%M}, cut-off "
+        f"{to_local(session.cutoff_at):%Y-%m-%d %H:%M}, announced {session.lead_days} days before",
+        "jobs:",
+    ]
+    for job in sessions.jobs_of(session):
+        fired = done.get((job.kind, job.edition))
+        status = f"fired {to_local(fired):%Y-%m-%d %H:%M}" if fired else "waiting"
+        lines.append(f"  {to_local(job.due_at):%Y-%m-%d %H:%M}\t{job.kind}\t{status}")
+    lines.append("history:")
+    for actor, what, detail, at in tx.session_events(session_id):
+        lines.append(f"  {to_local(at):%Y-%m-%d %H:%M}\t{actor}\t{what}\t{detail}")
+    return lines
 
 
 async def _seed_demo_if_empty(settings: Settings) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+from bot.clock import SystemClock, to_local
 from storage.sqlite import _migrations
 from tests.harness import MODEL_DIR
 
@@ -48,15 +50,31 @@ def test_office_commands(tmp_path: Path) -> None:
     assert "serving Xã Giao Minh" in added.stdout and "Xóm 1, Xóm 2" in added.stdout
     bad = run(["commune", "add", "1"], tmp_path)
     assert bad.returncode == 1 and "not a commune" in bad.stderr
+    day = (to_local(SystemClock().now()) + timedelta(days=20)).date()  # the CLI's real clock
     planned = run(
         ["session", "create", "--commune", "14161", "--title", "Đối thoại cuối năm",
-         "--start", "2026-12-07 08:00", "--cutoff", "2026-12-05 11:00",
+         "--date", day.isoformat(), "--slot", "afternoon",
          "--place", "Hội trường", "--chair", "Chủ tịch UBND xã"],
         tmp_path,
     )  # fmt: skip
     assert planned.returncode == 0, planned.stderr
+    announce = day - timedelta(days=7)
+    assert f"session 1 planned; announcement {announce} 14:00" in planned.stdout
     listed = run(["session", "list"], tmp_path)
-    assert "2026-12-07 08:00\tcut-off 2026-12-05 11:00\tĐối thoại cuối năm" in listed.stdout
+    cutoff = day - timedelta(days=2)
+    assert f"{day} 14:00\tcut-off {cutoff} 11:00\tplanned\tĐối thoại cuối năm" in listed.stdout
+    later = day + timedelta(days=7)
+    moved = run(["session", "postpone", "1", "--start", f"{later} 08:00"], tmp_path)
+    assert moved.returncode == 0, moved.stderr
+    assert "nobody told yet" in moved.stdout and "Thời gian" not in moved.stdout
+    shown = run(["session", "show", "1"], tmp_path)
+    assert f"{later - timedelta(days=7)} 08:00\tannounce\twaiting" in shown.stdout
+    assert "terminal\tedited\tstarts_at" in shown.stdout
+    early = run(["session", "conclude", "1", "--text", "Kết luận"], tmp_path)
+    assert early.returncode == 1 and "chưa diễn ra" in early.stderr
+    assert "nobody registered" in run(["session", "speakers", "1"], tmp_path).stdout
+    assert "no broadcast yet" in run(["session", "broadcasts", "--commune", "14161"],
+                                     tmp_path).stdout  # fmt: skip
     checked = run(["check"], tmp_path)
     assert f"schema version {len(_migrations())}" in checked.stdout
     assert "1 commune(s)" in checked.stdout

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import Reply
-from bot.outbox import RateLimiter
+from bot.outbox import ChatPacer, RateLimiter
 from tests.harness import Person, RunningBot
 
 
@@ -66,3 +66,16 @@ async def test_pushed_messages_are_paced(bot: RunningBot) -> None:
     await bot.rt.sender.drain()
     assert time.monotonic() - started >= 9 / 20.0
     assert [(await status(bot, i))[0] for i in ids] == ["sent"] * 10
+
+
+async def test_one_chat_is_paced_after_a_short_burst(bot: RunningBot) -> None:
+    """About one message a second in one chat (here ten, to keep the test short), in order."""
+    import time
+
+    bot.rt.sender.chats = ChatPacer(10.0, burst=3)
+    ids = [await queue(bot, 701, f"Tin số {n}") for n in range(6)]
+    started = time.monotonic()
+    await bot.rt.sender.drain()
+    assert time.monotonic() - started >= (6 - 3) / 10.0 - 0.01
+    assert [(await status(bot, i))[0] for i in ids] == ["sent"] * 6
+    assert [m.visible for m in bot.tg.sent_to(701)] == [f"Tin số {n}" for n in range(6)]

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot import services, sessions
 from bot.clock import VN_TZ, to_local
 from bot.model import DialogueSession, Organisation, Role, StaffRole
+from bot.schedule import Scheduler
 from bot.texts import when_text
 from storage.repository import Tx
 from storage.sqlite import SqliteStore
@@ -341,3 +342,32 @@ async def test_broadcast_progress_for_the_office(bot: RunningBot) -> None:
     (progress,) = await Person(bot.tg, CLERK, bot.clock).send("/broadcasts")
     assert "Thông báo hội nghị" in progress.visible
     assert "Đã gửi 2/3" in progress.visible and "không gửi được 1" in progress.visible
+
+
+async def test_the_scheduler_catches_up_after_a_clock_jump(bot: RunningBot) -> None:
+    await residents(bot, [101])
+    scheduler = Scheduler(bot.rt.store, bot.clock, bot.rt.sender.wake, every=0.2)
+    scheduler.start()
+    try:
+        await asyncio.sleep(0.5)
+        assert bot.tg.sent_to(101) == []
+        bot.clock.set(ANNOUNCE_AT + timedelta(hours=3))  # the machine slept through it
+        await bot.tg.wait_sent(101, 1, timeout=5)
+        await asyncio.sleep(0.5)  # more checks: nothing more
+    finally:
+        scheduler.stop()
+    assert told(bot, 101, "THÔNG BÁO") == 1 and len(bot.tg.sent_to(101)) == 1
+
+
+async def test_the_scheduler_alarm_fires_at_the_due_time(bot: RunningBot) -> None:
+    await residents(bot, [101])
+    bot.clock.set(ANNOUNCE_AT - timedelta(seconds=0.5))
+    scheduler = Scheduler(bot.rt.store, bot.clock, bot.rt.sender.wake, every=3600)
+    scheduler.start()  # checks once now (nothing due), sets the alarm 0.5 s ahead
+    try:
+        await asyncio.sleep(0.2)
+        assert bot.tg.sent_to(101) == []
+        bot.clock.set(ANNOUNCE_AT)  # the injectable clock keeps pace with the alarm
+        await bot.tg.wait_sent(101, 1, timeout=5)  # long before the hourly check
+    finally:
+        scheduler.stop()
