@@ -5,6 +5,7 @@ conversation: every step is text or a numbered choice ("s:..." values)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from bot import sessions, texts
@@ -230,18 +231,26 @@ def _residents(tx: Tx, state: ConversationState, key: str) -> int:
     return tx.residents_count(session.commune_code) if session else 0
 
 
-def _finish_conclusion(
-    tx: Tx, who: Officer, state: ConversationState, value: str, now: datetime
-) -> list[Reply]:
+def _finish(state: ConversationState, value: str, act: Callable[[dict], Reply]) -> list[Reply]:
+    """The confirmation step: leave the dialogue, then act if confirmed."""
     data = state.data
     state.step, state.data = IDLE, {}
     if value != "ok":
         return [Reply(texts.CANCELLED)]
     try:
-        queued = sessions.conclude(tx, who.actor, int(data["session"]), data["text"], now)
+        return [act(data)]
     except (ValidationError, NotFound) as err:
         return [Reply(esc(getattr(err, "user_message", texts.SESSION_NOT_FOUND)))]
-    return [Reply(texts.CONCLUSION_SENT.format(count=queued))]
+
+
+def _finish_conclusion(
+    tx: Tx, who: Officer, state: ConversationState, value: str, now: datetime
+) -> list[Reply]:
+    def act(data: dict) -> Reply:
+        queued = sessions.conclude(tx, who.actor, int(data["session"]), data["text"], now)
+        return Reply(texts.CONCLUSION_SENT.format(count=queued))
+
+    return _finish(state, value, act)
 
 
 def _confirm_postpone(tx: Tx, state: ConversationState, starts_at: datetime) -> list[Reply]:
@@ -261,18 +270,14 @@ def _confirm_postpone(tx: Tx, state: ConversationState, starts_at: datetime) -> 
 def _finish_postpone(
     tx: Tx, who: Officer, state: ConversationState, value: str, now: datetime
 ) -> list[Reply]:
-    data = state.data
-    state.step, state.data = IDLE, {}
-    if value != "ok":
-        return [Reply(texts.CANCELLED)]
-    try:
+    def act(data: dict) -> Reply:
         starts_at = datetime.fromisoformat(data["starts_at"])
         queued = sessions.edit(tx, who.actor, int(data["session"]), now, starts_at=starts_at)[2]
-    except (ValidationError, NotFound) as err:
-        return [Reply(esc(getattr(err, "user_message", texts.SESSION_NOT_FOUND)))]
-    told = (texts.SESSION_CHANGED_TOLD.format(count=queued) if queued
-            else texts.SESSION_CHANGED_QUIET)  # fmt: skip
-    return [Reply(texts.SESSION_CHANGED.format(told=told))]
+        told = (texts.SESSION_CHANGED_TOLD.format(count=queued) if queued
+                else texts.SESSION_CHANGED_QUIET)  # fmt: skip
+        return Reply(texts.SESSION_CHANGED.format(told=told))
+
+    return _finish(state, value, act)
 
 
 def _list(tx: Tx, commune: int) -> Reply:

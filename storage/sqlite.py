@@ -762,22 +762,13 @@ class SqliteTx:
 
     # -- sessions ----------------------------------------------------------------------------
     def session_add(self, session: DialogueSession, now: datetime) -> int:
-        return self._insert(
+        session.id = self._insert(
             "INSERT INTO sessions (commune_code, title, starts_at, place, chair, cutoff_at,"
-            " fields, lead_days, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                session.commune_code,
-                session.title,
-                iso(session.starts_at),
-                session.place,
-                session.chair,
-                iso(session.cutoff_at),
-                session.fields,
-                session.lead_days,
-                session.state.value,
-                iso(now),
-            ),
+            " created_at) VALUES (?, '', '', '', '', '', ?)",
+            (session.commune_code, iso(now)),
         )
+        self.session_update(session)
+        return session.id
 
     def session_update(self, session: DialogueSession) -> None:
         self.conn.execute(
