@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import answers, sessions
 from bot.clock import VN_TZ, Clock
-from storage.repository import Store
+from storage.repository import Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -55,29 +55,29 @@ class Scheduler:
 
     async def sessions_due(self) -> int:
         """Fire the session jobs that are due, then set the alarm for the next one."""
+        queued = await self._queue(sessions.run_due, "session jobs")
         try:
             now = self.clock.now()
-            queued = await self.store.run(lambda tx: sessions.run_due(tx, now))
-            if queued:
-                self.on_queued()
-            upcoming = await self.store.run(lambda tx: sessions.next_due(tx, now))
-            self._arm(upcoming)
-            return queued
+            self._arm(await self.store.run(lambda tx: sessions.next_due(tx, now)))
         except Exception:
-            log.exception("session jobs failed; the next check retries")
-            return 0
+            log.exception("could not set the session alarm; the next check retries")
+        return queued
 
     async def deadlines_due(self) -> int:
         """Deadline reminders, overdue notices and escalations (each sent once)."""
+        return await self._queue(answers.enqueue_deadline_notices, "deadline check")
+
+    async def _queue(self, work: Callable[[Tx, datetime], int], what: str) -> int:
+        """Run a service that queues messages; wake the sender if it queued any."""
         try:
             now = self.clock.now()
-            queued = await self.store.run(lambda tx: answers.enqueue_deadline_notices(tx, now))
-            if queued:
-                self.on_queued()
-            return queued
+            queued = await self.store.run(lambda tx: work(tx, now))
         except Exception:
-            log.exception("deadline check failed; the next check retries")
+            log.exception("%s failed; the next check retries", what)
             return 0
+        if queued:
+            self.on_queued()
+        return queued
 
     def _arm(self, when: datetime | None) -> None:
         if when is None:
