@@ -776,9 +776,8 @@ class Conversation:
         )
         if opinion.state is not OpinionState.PENDING_REVIEW:
             return [self._screened_out(turn, opinion)]
-        closed = turn.tx.session_upcoming(turn.resident.commune_code, turn.now)
-        if closed is not None and closed.accepts_opinions(turn.now):
-            closed = None  # the next meeting still takes opinions: nothing is late
+        # No open session: is it because the next meeting's cut-off has just passed?
+        closed = None if session else turn.tx.session_upcoming(turn.resident.commune_code, turn.now)
         if session is not None:
             where = texts.OPINION_FOR_SESSION.format(
                 date=date_text(session.starts_at), cutoff=when_text(session.cutoff_at)

@@ -211,7 +211,6 @@ class SessionState(StrEnum):
 
 
 _SS = SessionState
-SESSION_ORDER = {state: i for i, state in enumerate(SessionState)}
 SESSION_TRANSITIONS: dict[SessionState, frozenset[SessionState]] = {
     _SS.PLANNED: frozenset({_SS.ANNOUNCED, _SS.CLOSED, _SS.HELD}),
     _SS.ANNOUNCED: frozenset({_SS.COLLECTING, _SS.CLOSED, _SS.HELD}),
@@ -273,7 +272,7 @@ class DialogueSession:
     ) -> None:
         """Move the date (postponement): only before the meeting; a later cut-off reopens
         intake, so opinions keep coming to this session."""
-        if SESSION_ORDER[self.state] >= SESSION_ORDER[SessionState.HELD]:
+        if self.state in (SessionState.HELD, SessionState.CONCLUDED):
             raise ValidationError("Hội nghị đã diễn ra, không thể đổi lịch.")
         if starts_at <= now:
             raise ValidationError("Thời gian mới của hội nghị phải ở tương lai.")

@@ -159,7 +159,7 @@ def step(
     if state.step == "ses_confirm":
         return _finish_new(tx, who, state, value, now)
     if state.step == "ses_conclusion":
-        count = _residents(tx, state, "session")
+        count = _residents(tx, int(data["session"]))
         state.step, state.data = "ses_conclude_ok", {**data, "text": text[:3500]}
         return [Reply(texts.CONFIRM_CONCLUSION.format(count=count, text=esc(text[:3500])),
                       _yes_no())]  # fmt: skip
@@ -226,8 +226,8 @@ def _finish_new(
     return [Reply(texts.SESSION_PLANNED.format(id=draft.id, announce=when_text(draft.announce_at)))]
 
 
-def _residents(tx: Tx, state: ConversationState, key: str) -> int:
-    session = tx.session_get(int(state.data[key]))
+def _residents(tx: Tx, session_id: int) -> int:
+    session = tx.session_get(session_id)
     return tx.residents_count(session.commune_code) if session else 0
 
 

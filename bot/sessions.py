@@ -115,7 +115,7 @@ def edit(
     session = tx.session_get(session_id)
     if session is None:
         raise NotFound(f"session {session_id}")
-    if session.state in (SessionState.HELD, SessionState.CONCLUDED):
+    if session.state in (SessionState.HELD, SessionState.CONCLUDED):  # not even the place
         raise ValidationError("Hội nghị đã diễn ra, không thể thay đổi.")
     before, old_start = _describe(session), session.starts_at
     for name, value in (("title", title), ("place", place), ("chair", chair),
@@ -216,9 +216,7 @@ def run_session(tx: Tx, session: DialogueSession, now: datetime) -> int:
     if session.state is SessionState.ANNOUNCED:
         bid = tx.session_job_broadcast_id(session.id, "announce", "")
         if bid is None or tx.broadcast_waiting(bid) == 0:  # everyone has been told
-            session.move_to(SessionState.COLLECTING)
-            tx.session_update(session)
-            tx.session_event_add(session.id, SYSTEM, "state", "collecting", now)
+            _move(tx, session, SessionState.COLLECTING, now)
     return queued
 
 
@@ -238,20 +236,22 @@ def _fire(
             return 0
         target = SessionState.CLOSED if job.kind == "close" else SessionState.HELD
         if session.state is not target:
-            session.move_to(target)
-            tx.session_update(session)
-            tx.session_event_add(session.id, SYSTEM, "state", target.value, now)
+            _move(tx, session, target, now)
         return 0
     queued = _broadcast_job(tx, session, job, now, _notice(tx, session, job), SYSTEM)
     if job.kind == "announce" and session.state is SessionState.PLANNED:
-        session.move_to(SessionState.ANNOUNCED)
-        tx.session_update(session)
-        tx.session_event_add(session.id, SYSTEM, "state", "announced", now)
+        _move(tx, session, SessionState.ANNOUNCED, now)
     elif job.kind == "conclusion":
-        session.move_to(SessionState.CONCLUDED)
-        tx.session_update(session)
-        tx.session_event_add(session.id, SYSTEM, "state", "concluded", now)
+        _move(tx, session, SessionState.CONCLUDED, now)
     return queued
+
+
+def _move(tx: Tx, session: DialogueSession, target: SessionState, now: datetime) -> None:
+    """A state change the scheduler makes, stored and recorded in the session's history."""
+    assert session.id is not None
+    session.move_to(target)
+    tx.session_update(session)
+    tx.session_event_add(session.id, SYSTEM, "state", target.value, now)
 
 
 def _skip_reason(job: Job, fired: dict[tuple[str, str], datetime], now: datetime) -> str:
