@@ -10,13 +10,13 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.flood import FloodGuard
-from bot.outbox import OutboxSender
+from bot.outbox import Limits, OutboxSender
 from bot.schedule import Scheduler
 from nlp.model import Example
 from nlp.screening import Classifier, Screener
@@ -65,37 +65,63 @@ async def runtime(
         flood = FloodGuard(settings.flood_limit, timedelta(seconds=settings.flood_window))
         lease = timedelta(seconds=settings.outbox_lease)
         conversation = Conversation(store, clock, screener, flood, lease)
+        limits = {
+            "telegram": Limits(settings.send_rate, settings.chat_send_rate),
+            "zalo": Limits(settings.zalo_send_rate, settings.zalo_chat_send_rate),
+        }
         sender = OutboxSender(store, clock, {}, lease=lease, rate=settings.send_rate,
-                              chat_rate=settings.chat_send_rate)  # fmt: skip
+                              chat_rate=settings.chat_send_rate, limits=limits)  # fmt: skip
         conversation.on_push = sender.wake
         yield Runtime(settings, store, clock, conversation, sender)
     finally:
         await store.close()
 
 
-async def run_telegram(settings: Settings, clock: Clock | None = None) -> None:
-    """Run the Telegram bot until SIGINT/SIGTERM."""
-    from handlers.telegram.channel import TelegramChannel
+class Channel(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
 
+
+def channels(settings: Settings, rt: Runtime) -> list[Channel]:
+    """The messengers configured: Telegram with its token, Zalo with its token, or both."""
+    found: list[Channel] = []
+    if settings.telegram_token:
+        from handlers.telegram.channel import TelegramChannel
+
+        found.append(TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock))
+    if settings.zalo_token:
+        from handlers.zalo.channel import ZaloChannel
+
+        found.append(ZaloChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock))
+    return found
+
+
+async def run_channels(settings: Settings, clock: Clock | None = None) -> None:
+    """Run the configured messengers, the outbox and the scheduler until SIGINT/SIGTERM."""
     async with runtime(settings, clock) as rt:
-        channel = TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
-        await channel.start()
-        outbox_task = asyncio.create_task(rt.sender.run(), name="outbox")
-        scheduler = Scheduler(rt.store, rt.clock, rt.sender.wake, settings.schedule_every)
-        scheduler.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        print("Bot is running. Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        running: list[Channel] = []
         try:
-            await stop.wait()
+            for channel in channels(settings, rt):
+                await channel.start()
+                running.append(channel)
+            outbox_task = asyncio.create_task(rt.sender.run(), name="outbox")
+            scheduler = Scheduler(rt.store, rt.clock, rt.sender.wake, settings.schedule_every)
+            scheduler.start()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            print("Bot is running. Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+            try:
+                await stop.wait()
+            finally:
+                scheduler.stop()
+                outbox_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await outbox_task
         finally:
-            scheduler.stop()
-            outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await outbox_task
-            await channel.stop()
+            for channel in reversed(running):
+                await channel.stop()
 
 
 async def run_console(

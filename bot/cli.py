@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from bot import services, sessions, staff
-from bot.app import open_store, run_console, run_telegram
+from bot.app import open_store, run_channels, run_console
 from bot.clock import VN_TZ, SystemClock, to_local
 from bot.communes import official_communes, search
 from bot.config import Settings
@@ -171,12 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command or "run"
     if command == "run":
-        if settings.telegram_token:
-            await run_telegram(settings)
+        if settings.telegram_token or settings.zalo_token:
+            await run_channels(settings)
             return 0
         print(
-            "No DOITHOAI_TELEGRAM_TOKEN is set, so the bot runs here in the terminal.\n"
-            "To run it on Telegram, create a bot with @BotFather and set the token"
+            "No DOITHOAI_TELEGRAM_TOKEN or DOITHOAI_ZALO_TOKEN is set, so the bot runs here in"
+            " the terminal.\nTo run it on Telegram or Zalo, create a bot and set its token"
             " (see README.md).\n",
             file=sys.stderr,
         )
@@ -194,7 +194,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         async with open_store(settings) as store:
             version = await store.schema_version()
             served = await store.run(lambda tx: tx.communes_list())
-        mode = f"telegram ({settings.telegram_mode})" if settings.telegram_token else "terminal"
+        modes = [f"telegram ({settings.telegram_mode})"] if settings.telegram_token else []
+        modes += [f"zalo ({settings.zalo_mode})"] if settings.zalo_token else []
+        mode = " + ".join(modes) or "terminal"
         print(
             f"configuration ok; database {settings.database} at schema version {version};"
             f" {len(served)} commune(s) served; mode: {mode}"

@@ -16,10 +16,12 @@ from bot.errors import ConfigError
 PREFIX = "DOITHOAI_"
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+_ZALO_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+_ZALO_SECRET = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
 
 # name, default, meaning: the README's configuration table is written from this list.
 VARIABLES: list[tuple[str, str, str]] = [
-    ("TELEGRAM_TOKEN", "", "Bot token from @BotFather. Empty: the bot runs in the terminal."),
+    ("TELEGRAM_TOKEN", "", "Bot token from @BotFather. Empty, and no Zalo token: terminal."),
     ("DATABASE", "doithoai.sqlite3", "Path of the SQLite database file."),
     ("MODEL_DIR", "models", "Folder of the language model, built from the corpus on first start."),
     ("TELEGRAM_MODE", "polling", "`polling` (long polling) or `webhook`."),
@@ -36,6 +38,14 @@ VARIABLES: list[tuple[str, str, str]] = [
     ("CHAT_SEND_RATE", "1", "Messages per second to one chat, after a burst of 3 (Telegram ~1/s)."),
     ("OUTBOX_LEASE", "30", "Seconds a process owns a message it is sending; then others retry."),
     ("SCHEDULE_EVERY", "60", "Seconds between checks for due session jobs and deadlines."),
+    ("ZALO_TOKEN", "", "Zalo Bot token from Zalo Bot Creator. Empty: no Zalo channel."),
+    ("ZALO_MODE", "polling", "`polling` (getUpdates) or `webhook` (Zalo's advice in production)."),
+    ("ZALO_WEBHOOK_URL", "", "Public HTTPS address Zalo posts updates to (webhook mode)."),
+    ("ZALO_WEBHOOK_SECRET", "", "Secret Zalo sends back in a header (8-256 of A-Z a-z 0-9 _ -)."),
+    ("ZALO_WEBHOOK_PORT", "8444", "Port the Zalo webhook server listens on (0: any free port)."),
+    ("ZALO_API_URL", "https://bot-api.zaloplatforms.com", "Zalo Bot API base URL."),
+    ("ZALO_SEND_RATE", "10", "Messages per second sent on Zalo overall (Zalo publishes no limit)."),
+    ("ZALO_CHAT_SEND_RATE", "1", "Messages per second to one Zalo chat, after a burst of 3."),
     ("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 ]
 
@@ -60,6 +70,14 @@ class Settings:
     chat_send_rate: float
     schedule_every: float
     log_level: str
+    zalo_token: str | None = None
+    zalo_mode: str = "polling"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = None
+    zalo_webhook_port: int = 8444
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_send_rate: float = 10.0
+    zalo_chat_send_rate: float = 1.0
 
     @classmethod
     def from_env(
@@ -105,11 +123,8 @@ class Settings:
         if mode == "webhook":
             if not webhook_url:
                 problems.append(f"{PREFIX}WEBHOOK_URL is required in webhook mode")
-            else:
-                url = urlparse(webhook_url)
-                local = url.hostname in ("localhost", "127.0.0.1", "::1")
-                if url.scheme != "https" and not (url.scheme == "http" and local):
-                    problems.append(f"{PREFIX}WEBHOOK_URL must be an https:// address")
+            elif not _https_or_local(webhook_url):
+                problems.append(f"{PREFIX}WEBHOOK_URL must be an https:// address")
             if not secret:
                 problems.append(f"{PREFIX}WEBHOOK_SECRET is required in webhook mode")
         if secret and not _SECRET.match(secret):
@@ -128,6 +143,31 @@ class Settings:
         database = get("DATABASE")
         if not database:
             problems.append(f"{PREFIX}DATABASE must not be empty")
+        zalo_token = get("ZALO_TOKEN") or None
+        if zalo_token and not _ZALO_TOKEN.match(zalo_token):
+            problems.append(
+                f"{PREFIX}ZALO_TOKEN does not look like a Zalo Bot token (digits:letters, as"
+                " Zalo Bot Creator sends it)"
+            )
+        zalo_mode = get("ZALO_MODE").lower()
+        if zalo_mode not in ("polling", "webhook"):
+            problems.append(f"{PREFIX}ZALO_MODE must be 'polling' or 'webhook', not {zalo_mode!r}")
+        zalo_url = get("ZALO_WEBHOOK_URL") or None
+        zalo_secret = get("ZALO_WEBHOOK_SECRET") or None
+        if zalo_token and zalo_mode == "webhook":
+            if not zalo_url:
+                problems.append(f"{PREFIX}ZALO_WEBHOOK_URL is required in Zalo webhook mode")
+            elif not _https_or_local(zalo_url):
+                problems.append(f"{PREFIX}ZALO_WEBHOOK_URL must be an https:// address")
+            if not zalo_secret:
+                problems.append(f"{PREFIX}ZALO_WEBHOOK_SECRET is required in Zalo webhook mode")
+        if zalo_secret and not _ZALO_SECRET.match(zalo_secret):
+            problems.append(
+                f"{PREFIX}ZALO_WEBHOOK_SECRET must be 8-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        zalo_api = get("ZALO_API_URL").rstrip("/")
+        if urlparse(zalo_api).scheme not in ("http", "https"):
+            problems.append(f"{PREFIX}ZALO_API_URL must start with http:// or https://")
 
         settings = cls(
             telegram_token=token,
@@ -148,7 +188,22 @@ class Settings:
             chat_send_rate=float(integer("CHAT_SEND_RATE", 1, 1000)),
             schedule_every=float(integer("SCHEDULE_EVERY", 1, 3600)),
             log_level=level,
+            zalo_token=zalo_token,
+            zalo_mode=zalo_mode,
+            zalo_webhook_url=zalo_url,
+            zalo_webhook_secret=zalo_secret,
+            zalo_webhook_port=integer("ZALO_WEBHOOK_PORT", 0, 65535),
+            zalo_api_url=zalo_api,
+            zalo_send_rate=float(integer("ZALO_SEND_RATE", 1, 1000)),
+            zalo_chat_send_rate=float(integer("ZALO_CHAT_SEND_RATE", 1, 1000)),
         )
         if problems:
             raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
         return settings
+
+
+def _https_or_local(address: str) -> bool:
+    """An https:// address, or http:// on this machine (for trying things out)."""
+    url = urlparse(address)
+    local = url.hostname in ("localhost", "127.0.0.1", "::1")
+    return url.scheme == "https" or (url.scheme == "http" and local)

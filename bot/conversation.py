@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot import answers, moderation, services, session_dialogue, sessions, staff, texts
+from bot import answers, linking, moderation, services, session_dialogue, sessions, staff, texts
 from bot import validation as validate
 from bot.clock import Clock
 from bot.communes import search as search_communes
@@ -61,9 +61,12 @@ IDLE, CAPTION, EDIT, CONFIRM_WITHDRAW, CONFIRM_DELETE, UNSATISFIED = (
     "unsatisfied",
 )
 REGISTRATION_STEPS = frozenset({CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION})
+# Linking this account to a resident registered on another channel: before or after registering.
+LINK_PHONE, LINK_CODE = "link_phone", "link_code"
+LINK_STEPS = frozenset({LINK_PHONE, LINK_CODE})
 
 # Choices accepted whatever step the person is at (ownership is checked again).
-GLOBAL_CHOICES = ("menu:", "edit:", "withdraw:", "sat:", "speak:")
+GLOBAL_CHOICES = ("menu:", "edit:", "withdraw:", "sat:", "speak:", "notify:")
 COMMAND_ALIASES = {
     "batdau": "start",
     "phien": "session",
@@ -85,6 +88,9 @@ COMMAND_ALIASES = {
     "taophien": "newsession",
     "hoan": "postpone",
     "ketluan": "conclude",
+    "lienket": "link",
+    "thongbao": "notify",
+    "kenh": "notify",
 }
 MAX_VILLAGE_BUTTONS = 24
 MY_LIMIT = 10
@@ -136,6 +142,8 @@ class Conversation:
             "edit": self._cmd_edit,
             "withdraw": self._cmd_withdraw,
             "speak": self._cmd_speak,
+            "link": self._cmd_link,
+            "notify": self._cmd_notify,
         }
         self._steps: dict[str, Handler] = {
             NEW: self._step_new,
@@ -151,6 +159,8 @@ class Conversation:
             CONFIRM_WITHDRAW: self._step_confirm_withdraw,
             CONFIRM_DELETE: self._step_confirm_delete,
             UNSATISFIED: self._step_unsatisfied,
+            LINK_PHONE: self._step_link_phone,
+            LINK_CODE: self._step_link_code,
             **dict.fromkeys(OFFICER_STEPS, self._step_idle),  # left by _staff_turn already
         }
 
@@ -245,11 +255,11 @@ class Conversation:
         if staff_reply is not None:
             self._save(tx, state, before, staff_reply, now)
             return staff_reply
-        if resident is None and state.step not in REGISTRATION_STEPS:
+        if resident is None and state.step not in REGISTRATION_STEPS | LINK_STEPS:
             state.step, state.data = NEW, {}
         elif resident is not None and state.step in REGISTRATION_STEPS | {NEW}:
             state.step, state.data = IDLE, {}
-        turn = Turn(tx, self._numbered_choice(inbound, state), state, resident, now, notify)
+        turn = Turn(tx, self._numbered_choice(tx, inbound), state, resident, now, notify)
 
         if turn.inbound.kind is InboundKind.COMMAND:
             replies = self._command(turn)
@@ -352,21 +362,25 @@ class Conversation:
         return moderation.history(tx, who, inbound.text)
 
     @staticmethod
-    def _numbered_choice(inbound: Inbound, state: ConversationState) -> Inbound:
-        """'2' typed after a list of choices means the second choice (console, Zalo, SMS)."""
-        offered = state.data.get("choices") or []
+    def _numbered_choice(tx: Tx, inbound: Inbound) -> Inbound:
+        """'2' typed after a list of choices means its second choice: on channels without
+        buttons (Zalo, the console) and for anyone who prefers typing. The list is the one
+        last sent to this chat, whether a reply, a notice or an announcement."""
         text = inbound.text.strip()
-        if inbound.kind is InboundKind.TEXT and text.isdigit() and 1 <= int(text) <= len(offered):
-            return Inbound(
-                channel=inbound.channel,
-                event_key=inbound.event_key,
-                user_key=inbound.user_key,
-                chat_id=inbound.chat_id,
-                kind=InboundKind.CHOICE,
-                received_at=inbound.received_at,
-                choice=offered[int(text) - 1],
-            )
-        return inbound
+        if inbound.kind is not InboundKind.TEXT or not text.isdigit() or len(text) > 2:
+            return inbound
+        offered = tx.last_offered(inbound.channel, inbound.chat_id)
+        if not 1 <= int(text) <= len(offered):
+            return inbound
+        return Inbound(
+            channel=inbound.channel,
+            event_key=inbound.event_key,
+            user_key=inbound.user_key,
+            chat_id=inbound.chat_id,
+            kind=InboundKind.CHOICE,
+            received_at=inbound.received_at,
+            choice=offered[int(text) - 1],
+        )
 
     @staticmethod
     def _choice_is_live(turn: Turn) -> bool:
@@ -382,7 +396,8 @@ class Conversation:
         handler = self._commands.get(name)
         if handler is None:
             return [Reply(texts.UNKNOWN_COMMAND.format(command=esc("/" + name[:32])))]
-        if turn.resident is None and name in ("session", "my", "edit", "withdraw", "speak"):
+        if turn.resident is None and name in ("session", "my", "edit", "withdraw", "speak",
+                                              "notify"):  # fmt: skip
             text = (
                 texts.FINISH_REGISTRATION_FIRST
                 if turn.state.step in REGISTRATION_STEPS
@@ -477,6 +492,71 @@ class Conversation:
         if code is None:
             return [Reply(texts.ASK_CODE.format(command=action))]
         return self._start_change(turn, action, code)
+
+    def _cmd_link(self, turn: Turn) -> list[Reply]:
+        turn.state.step, turn.state.data = LINK_PHONE, {}
+        return [Reply(texts.ASK_LINK_PHONE, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+
+    def _cmd_notify(self, turn: Turn) -> list[Reply]:
+        assert turn.resident is not None and turn.resident.id is not None
+        turn.state.step, turn.state.data = IDLE, {}
+        choices = linking.announce_choices(turn.tx, turn.resident.id)
+        if not choices:
+            return [Reply(texts.ANNOUNCE_ONE_CHANNEL)]
+        now_to = texts.ANNOUNCE_NOW.format(
+            channels=esc(linking.announce_to(turn.tx, turn.resident.id))
+        )
+        return [Reply(now_to + "\n" + texts.ASK_ANNOUNCE, choices)]
+
+    def _leave_link(self, turn: Turn) -> None:
+        turn.state.step = IDLE if turn.resident is not None else NEW
+        turn.state.data = {}
+
+    def _step_link_phone(self, turn: Turn) -> list[Reply]:
+        ib = turn.inbound
+        if ib.choice == "link:cancel":
+            self._leave_link(turn)
+            return [Reply(texts.LINK_CANCELLED)]
+        if ib.kind is not InboundKind.TEXT:
+            return [Reply(texts.ASK_LINK_PHONE, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+        try:
+            phone = validate.phone(ib.text)
+        except ValidationError as err:
+            return [Reply(err.user_message, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+        sent = linking.request(turn.tx, ib.channel, ib.user_key, phone, turn.resident, turn.now)
+        turn.notify.extend(sent.notices)
+        if sent.too_many and not sent.notices:
+            self._leave_link(turn)
+            return [Reply(texts.LINK_TOO_MANY)]
+        turn.state.step, turn.state.data = LINK_CODE, {}
+        return [Reply(texts.LINK_CODE_SENT, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+
+    def _step_link_code(self, turn: Turn) -> list[Reply]:
+        ib = turn.inbound
+        if ib.choice == "link:cancel":
+            self._leave_link(turn)
+            return [Reply(texts.LINK_CANCELLED)]
+        if ib.kind is not InboundKind.TEXT:
+            return [Reply(texts.LINK_CODE_SENT, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+        outcome = linking.confirm(
+            turn.tx, ib.channel, ib.user_key, ib.chat_id, turn.resident, ib.text, turn.now
+        )
+        if outcome.resident is None:
+            if not outcome.retry:
+                self._leave_link(turn)
+                return [Reply(outcome.refusal)]
+            return [Reply(outcome.refusal, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+        resident = outcome.resident
+        assert resident.id is not None
+        turn.state.step, turn.state.data = IDLE, {}
+        channels = " và ".join(
+            linking.channel_name(c) for c in linking.channels_of(turn.tx, resident.id)
+        )
+        linked = texts.LINKED.format(name=esc(resident.full_name), channels=esc(channels))
+        return [
+            Reply(linked),
+            Reply(texts.ASK_ANNOUNCE, linking.announce_choices(turn.tx, resident.id)),
+        ]
 
     def _cmd_delete_me(self, turn: Turn) -> list[Reply]:
         if turn.resident is None:
@@ -689,6 +769,12 @@ class Conversation:
         if action == "speak":
             assert turn.resident is not None
             return [sessions.speak(turn.tx, turn.resident, turn.now, arg).reply]
+        if action == "notify":
+            assert turn.resident is not None and turn.resident.id is not None
+            channels = linking.set_announce(turn.tx, turn.resident.id, arg)
+            if channels is None:
+                return [Reply(texts.STALE_CHOICE)]
+            return [Reply(texts.ANNOUNCE_SET.format(channels=esc(channels)))]
         return [Reply(texts.STALE_CHOICE)]
 
     def _satisfaction(self, turn: Turn, arg: str) -> list[Reply]:

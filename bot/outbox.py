@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -100,9 +101,28 @@ class ChatPacer:
         await self._bucket(key).wait()
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one channel's far side allows (Telegram: about 30/s overall, 1/s in one chat)."""
+
+    rate: float  # messages per second overall
+    chat_rate: float  # messages per second to one chat, after a burst of 3
+
+
+class _Lane:
+    """One channel's pacing: its own overall and per-chat limits."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limiter = RateLimiter(limits.rate, burst=max(1.0, limits.rate / 10))
+        self.chats = ChatPacer(limits.chat_rate)
+
+
 class OutboxSender:
-    """Claims due messages and sends them: at most `concurrency` sends in flight, paced by a
-    global and a per-chat limiter, one chat's messages in order.
+    """Claims due messages and sends them: at most `concurrency` sends in flight, paced by
+    each channel's overall and per-chat limits, one chat's messages in order.
+
+    Each channel is claimed for on its own, so a slow channel (a low limit, a backlog of
+    retries) never holds up the others.
 
     `concurrency` bounds what a crash can duplicate: a send whose outcome was not yet
     recorded when the process died is sent again by whoever picks the message up next.
@@ -121,6 +141,7 @@ class OutboxSender:
         max_attempts: int = 8,
         rate: float = 25.0,
         chat_rate: float = 1.0,
+        limits: dict[str, Limits] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -130,19 +151,29 @@ class OutboxSender:
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
-        self.limiter = RateLimiter(rate, burst=max(1.0, rate / 10))
-        self.chats = ChatPacer(chat_rate)
+        self.default_limits = Limits(rate, chat_rate)  # for channels not in `limits`
+        self.limits = dict(limits or {})
+        self._lanes: dict[str, _Lane] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[tuple[str, str], deque[OutboxMessage]] = {}
         self._known: set[int] = set()  # claimed by this process and not finished
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
 
-    @property
-    def claim_size(self) -> int:
+    def lane(self, channel: str) -> _Lane:
+        lane = self._lanes.get(channel)
+        if lane is None:
+            lane = self._lanes[channel] = _Lane(self.limits.get(channel, self.default_limits))
+        return lane
+
+    def set_limits(self, channel: str, limits: Limits) -> None:
+        self.limits[channel] = limits
+        self._lanes.pop(channel, None)
+
+    def claim_size(self, channel: str) -> int:
         """About two seconds of sending: what a dead process leaves stranded until its lease
         ends stays small, and the next claim is made while these are still going out."""
-        rate = self.limiter.rate or 1000.0
+        rate = self.lane(channel).limiter.rate or 1000.0
         return max(self.concurrency, min(self.batch, int(rate * 2)))
 
     async def deliver(self, messages: Sequence[OutboxMessage], paced: bool = False) -> None:
@@ -154,12 +185,13 @@ class OutboxSender:
         """
         for i, message in enumerate(messages):
             key = (message.channel, message.chat_id)
+            lane = self.lane(message.channel)
             if paced:
-                await self.chats.wait(key)
-                await self.limiter.wait()
+                await lane.chats.wait(key)
+                await lane.limiter.wait()
             else:
-                self.chats.take(key)
-                self.limiter.take()
+                lane.chats.take(key)
+                lane.limiter.take()
             retry_at = await self._send_one(message)
             if retry_at is not None:
                 for later in messages[i + 1 :]:
@@ -176,15 +208,21 @@ class OutboxSender:
         going out, so the allowance is used without gaps."""
         try:
             while True:
-                claimed = 0
-                if self._backlog() <= self.claim_size // 2:
+                more = False
+                for channel in list(self.transports):
+                    if self._backlog(channel) > self.claim_size(channel) // 2:
+                        continue
                     try:
-                        claimed = await self._claim()
+                        claimed = await self._claim(channel)
                     except asyncio.CancelledError:
                         raise
                     except Exception:
                         log.exception("outbox claim failed; retrying")
-                if claimed and self._backlog() <= self.claim_size // 2:
+                        continue
+                    more |= bool(claimed) and (
+                        self._backlog(channel) <= self.claim_size(channel) // 2
+                    )
+                if more:
                     continue
                 self._wake.clear()
                 waker = asyncio.create_task(self._wake.wait())
@@ -199,7 +237,9 @@ class OutboxSender:
 
     async def drain_once(self) -> int:
         """Claim one batch of due messages and deliver it; returns how many were claimed."""
-        claimed = await self._claim()
+        claimed = 0
+        for channel in list(self.transports):
+            claimed += await self._claim(channel)
         while self._tasks:
             await asyncio.gather(*list(self._tasks))
         return claimed
@@ -209,15 +249,16 @@ class OutboxSender:
         while await self.drain_once():
             pass
 
-    def _backlog(self) -> int:
-        return sum(len(q) for q in self._queues.values())
+    def _backlog(self, channel: str) -> int:
+        return sum(len(q) for (ch, _), q in self._queues.items() if ch == channel)
 
-    async def _claim(self) -> int:
+    async def _claim(self, channel: str) -> int:
+        """Claim due messages of one channel (only channels this process can send on)."""
         now = self.clock.now()
-        room = self.claim_size - self._backlog()
+        room = self.claim_size(channel) - self._backlog(channel)
         if room <= 0:
             return 0
-        claimed = await self.store.outbox_claim(now, now + self.lease, room)
+        claimed = await self.store.outbox_claim(now, now + self.lease, room, channel)
         fresh = [m for m in claimed if m.id not in self._known]  # re-claimed: already queued
         for message in fresh:
             self._known.add(message.id)
@@ -235,12 +276,13 @@ class OutboxSender:
     async def _chat_worker(self, key: tuple[str, str]) -> None:
         """Send one chat's claimed messages in order, paced; stop the chat at a retry."""
         queue = self._queues[key]
+        lane = self.lane(key[0])
         try:
             while queue:
                 message = queue[0]
-                await self.chats.wait(key)
+                await lane.chats.wait(key)
+                await lane.limiter.wait()  # before the slot: a slow channel holds none waiting
                 async with self._slots:
-                    await self.limiter.wait()
                     retry_at = await self._send_one(message)
                 queue.popleft()
                 self._known.discard(message.id)

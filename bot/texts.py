@@ -36,7 +36,9 @@ WELCOME = (
     "Qua kênh này, Ông/Bà có thể:\n"
     "• gửi ý kiến, kiến nghị trước hạn chót của mỗi kỳ đối thoại;\n"
     "• theo dõi tình trạng xử lý ý kiến của mình;\n"
-    "• nhận câu trả lời của cơ quan chuyên môn ngay trên điện thoại."
+    "• nhận câu trả lời của cơ quan chuyên môn ngay trên điện thoại.\n\n"
+    "Nếu Ông/Bà đã đăng ký qua Telegram hoặc Zalo, xin gõ /lienket để dùng chung hồ sơ "
+    "thay vì đăng ký lại."
 )
 
 CONSENT = (
@@ -121,6 +123,8 @@ HELP = (
     "• /my: danh sách ý kiến đã gửi, tình trạng xử lý; sửa hoặc rút ý kiến trước hạn chót "
     "(hoặc gõ <code>/edit MÃ</code>, <code>/withdraw MÃ</code>).\n"
     "• /speak: đăng ký phát biểu tại hội nghị về ý kiến đã được đưa vào chương trình.\n"
+    "• /lienket: dùng chung một hồ sơ trên Telegram và Zalo; /thongbao: chọn kênh nhận "
+    "thông báo.\n"
     "• /cancel: hủy thao tác đang làm.\n"
     "• /delete_me: xóa dữ liệu cá nhân của Ông/Bà.\n\n"
     "Lưu ý: các nội dung <b>khiếu nại, tố cáo</b> không đưa ra tại hội nghị đối thoại mà được "
@@ -277,6 +281,8 @@ COMMANDS: dict[str, str] = {
     "my": "Ý kiến của tôi",
     "speak": "Đăng ký phát biểu tại hội nghị",
     "help": "Hướng dẫn sử dụng",
+    "lienket": "Dùng chung hồ sơ trên Telegram và Zalo",
+    "thongbao": "Chọn kênh nhận thông báo",
     "cancel": "Hủy thao tác đang làm",
     "delete_me": "Xóa dữ liệu cá nhân",
 }
@@ -526,3 +532,47 @@ CONFIRM_POSTPONE = (
 SESSION_CHANGED = "Đã đổi lịch. {told}"
 SESSION_CHANGED_TOLD = "Đang gửi thông báo thay đổi tới {count} người dân (/broadcasts)."
 SESSION_CHANGED_QUIET = "Thông báo chưa gửi nên sẽ gửi theo lịch mới."
+
+# -- one resident on several channels ------------------------------------------------------------
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "máy tính (thử nghiệm)"}
+ASK_LINK_PHONE = (
+    "Để dùng chung một hồ sơ trên nhiều kênh, xin Ông/Bà gõ <b>số điện thoại</b> đã khai khi "
+    "đăng ký trên kênh kia (Telegram hoặc Zalo)."
+)
+LINK_CODE_SENT = (
+    "Nếu số điện thoại này đã đăng ký trên kênh khác, hệ thống vừa gửi một <b>mã 6 chữ số</b> "
+    "tới tài khoản đó. Xin Ông/Bà mở kênh kia, rồi gõ mã vào đây (mã có hiệu lực 10 phút).\n"
+    "Không nhận được mã? Xin kiểm tra lại số, gõ /lienket để thử lại, hoặc /start để đăng ký "
+    "mới."
+)
+LINK_CODE_MESSAGE = (
+    "Mã liên kết của Ông/Bà: <b>{code}</b>\n"
+    "Có người đang muốn dùng chung hồ sơ này trên kênh {channel}. Nếu đó là Ông/Bà, xin gõ "
+    "mã trên vào {channel} (hiệu lực 10 phút). Nếu không phải, xin bỏ qua tin này: không có "
+    "mã thì không ai liên kết được."
+)
+LINK_TOO_MANY = "Đã gửi nhiều mã liên kết trong một giờ qua. Xin Ông/Bà thử lại sau ít phút."
+LINK_WRONG_CODE = "Mã chưa đúng. Xin Ông/Bà gõ lại mã 6 chữ số (còn {left} lần thử)."
+LINK_EXPIRED = (
+    "Mã liên kết đã hết hiệu lực hoặc đã nhập sai quá số lần cho phép. Xin gõ /lienket để "
+    "nhận mã mới."
+)
+LINK_ALREADY = "Tài khoản này đã dùng chung hồ sơ với tài khoản kia rồi."
+LINK_CANCELLED = "Đã hủy việc liên kết."
+LINK_CANCEL = "Hủy"
+LINKED = (
+    "Đã liên kết. Từ nay Ông/Bà dùng chung một hồ sơ (<b>{name}</b>) trên {channels}: "
+    "các ý kiến đã gửi ở kênh nào cũng xem được bằng /my."
+)
+ASK_ANNOUNCE = (
+    "Ông/Bà muốn nhận <b>thông báo kỳ đối thoại và câu trả lời</b> ở kênh nào? "
+    "(Đổi lại lúc nào cũng được bằng /thongbao.)"
+)
+ANNOUNCE_NOW = "Thông báo và câu trả lời hiện gửi tới: <b>{channels}</b>."
+ANNOUNCE_ONE_CHANNEL = (
+    "Ông/Bà đang dùng một kênh nên thông báo gửi tới kênh này. Nếu Ông/Bà cũng dùng "
+    "Telegram hoặc Zalo, gõ /lienket ở kênh kia để dùng chung hồ sơ."
+)
+ANNOUNCE_ONLY = "Chỉ {channel}"
+ANNOUNCE_ALL = "Cả {channels}"
+ANNOUNCE_SET = "Đã ghi nhận. Thông báo và câu trả lời sẽ gửi tới: <b>{channels}</b>."

@@ -7,9 +7,7 @@ engine, and the replies go through the outbox. Choices are shown numbered ("Gõ 
 from __future__ import annotations
 
 import asyncio
-import html
 import json
-import re
 import sys
 import uuid
 from typing import Any, TextIO
@@ -18,25 +16,10 @@ from bot.clock import Clock
 from bot.conversation import Conversation
 from bot.messages import Inbound, InboundKind
 from bot.outbox import OutboxSender
+from handlers.plain import numbered
 from storage.repository import NewInbound, Store
 
 CHANNEL = "console"
-_TAGS = re.compile(r"</?(b|i|code|u|s)>")
-
-
-def to_plain(text: str) -> str:
-    """Our HTML subset as plain text (for channels that cannot show formatting)."""
-    return html.unescape(_TAGS.sub("", text))
-
-
-def numbered(payload: dict[str, Any]) -> str:
-    """A reply with its choices as a numbered list: the fallback where there are no buttons."""
-    text = to_plain(payload.get("text", ""))
-    choices = payload.get("choices") or []
-    if choices:
-        lines = [f"  {i}. {label}" for i, (label, _) in enumerate(choices, start=1)]
-        text += "\n" + "\n".join(lines) + "\n(Gõ số để chọn.)"
-    return text
 
 
 class ConsoleTransport:

@@ -77,6 +77,25 @@ class Speaker:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """One of a resident's accounts on a channel."""
+
+    channel: str
+    user_key: str
+    chat_id: str
+    announce: bool  # chosen to receive announcements and answers
+    reachable: bool  # False once the person blocked the bot (until they write again)
+
+
+@dataclass(frozen=True)
+class LinkCode:
+    id: int
+    resident_id: int
+    code_hash: str
+    tries: int
+
+
+@dataclass(frozen=True)
 class OutboxMessage:
     id: int
     channel: str
@@ -182,9 +201,27 @@ class Tx(Protocol):
     def resident_get(self, resident_id: int) -> Resident | None: ...
     def resident_update(self, resident: Resident) -> None: ...
     def identity_add(
-        self, channel: str, user_key: str, chat_id: str, resident_id: int, now: datetime
-    ) -> None: ...
+        self, channel: str, user_key: str, chat_id: str, resident_id: int, now: datetime,
+        announce: bool = True,
+    ) -> None: ...  # fmt: skip
     def identities_delete(self, resident_id: int) -> list[tuple[str, str, str]]: ...
+    def identities_list(self, resident_id: int) -> list[Identity]: ...
+    def announce_set(self, resident_id: int, channels: Sequence[str]) -> None:
+        """Announcements and answers go to the resident's accounts on these channels."""
+        ...
+
+    def residents_by_phone(self, phone: str) -> list[Resident]: ...
+    def resident_merge(self, source_id: int, target_id: int, now: datetime) -> None: ...
+    def link_code_add(
+        self, resident_id: int, channel: str, user_key: str, code_hash: str, now: datetime,
+        expires_at: datetime,
+    ) -> None: ...  # fmt: skip
+    def link_codes_sent(self, resident_id: int, since: datetime) -> int: ...
+    def link_codes_open(self, channel: str, user_key: str, now: datetime) -> list[LinkCode]: ...
+    def link_code_mark(self, code_id: int, now: datetime, used: bool) -> None: ...
+    def last_offered(self, channel: str, chat_id: str) -> list[str]:
+        """The choice values a typed number refers to in this chat (see SqliteTx)."""
+        ...
 
     # sessions
     def session_add(self, session: DialogueSession, now: datetime) -> int: ...
@@ -265,7 +302,8 @@ class Tx(Protocol):
     ) -> None: ...
     def opinion_events_add(self, events: Sequence[OpinionEvent]) -> None: ...
     def identities_of(self, resident_id: int) -> list[tuple[str, str]]:
-        """(channel, chat id) where a resident can be reached."""
+        """(channel, chat id) where a resident gets announcements and answers: the accounts
+        they chose that are reachable, or else their most recent reachable one."""
         ...
 
     def staff_name(self, channel: str, user_key: str) -> str: ...

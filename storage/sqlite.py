@@ -37,7 +37,9 @@ from bot.model import (
 from storage.repository import (
     BroadcastProgress,
     ConversationState,
+    Identity,
     InboxEvent,
+    LinkCode,
     NewInbound,
     OpinionEvent,
     OutboxMessage,
@@ -333,6 +335,16 @@ def _outbox(row: sqlite3.Row) -> OutboxMessage:
     )
 
 
+# The accounts of resident `i.resident_id` that announcements and answers go to: the ones
+# they chose that are reachable, or else their most recent reachable one.
+_REACHED = (
+    "i.inactive_at IS NULL AND (i.announce = 1 OR (NOT EXISTS (SELECT 1 FROM identities c"
+    " WHERE c.resident_id = i.resident_id AND c.announce = 1 AND c.inactive_at IS NULL)"
+    " AND i.rowid = (SELECT r2.rowid FROM identities r2 WHERE r2.resident_id = i.resident_id"
+    " AND r2.inactive_at IS NULL ORDER BY r2.created_at DESC, r2.rowid DESC LIMIT 1)))"
+)
+
+
 def _resident(row: sqlite3.Row) -> Resident:
     return Resident(
         id=row["id"],
@@ -608,7 +620,8 @@ class SqliteTx:
 
     def identities_of(self, resident_id: int) -> list[tuple[str, str]]:
         rows = self._all(
-            "SELECT channel, chat_id FROM identities WHERE resident_id = ?", (resident_id,)
+            f"SELECT i.channel, i.chat_id FROM identities i WHERE i.resident_id = ? AND {_REACHED}",
+            (resident_id,),
         )
         return [(r[0], r[1]) for r in rows]
 
@@ -745,13 +758,109 @@ class SqliteTx:
         )
 
     def identity_add(
-        self, channel: str, user_key: str, chat_id: str, resident_id: int, now: datetime
-    ) -> None:
+        self, channel: str, user_key: str, chat_id: str, resident_id: int, now: datetime,
+        announce: bool = True,
+    ) -> None:  # fmt: skip
         self.conn.execute(
-            "INSERT INTO identities (channel, user_key, chat_id, resident_id, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (channel, user_key, chat_id, resident_id, iso(now)),
+            "INSERT INTO identities (channel, user_key, chat_id, resident_id, created_at,"
+            " announce) VALUES (?, ?, ?, ?, ?, ?)",
+            (channel, user_key, chat_id, resident_id, iso(now), int(announce)),
         )
+
+    def identities_list(self, resident_id: int) -> list[Identity]:
+        rows = self._all(
+            "SELECT channel, user_key, chat_id, announce, inactive_at FROM identities"
+            " WHERE resident_id = ? ORDER BY created_at, rowid",
+            (resident_id,),
+        )
+        return [Identity(r[0], r[1], r[2], bool(r[3]), r[4] is None) for r in rows]
+
+    def announce_set(self, resident_id: int, channels: Sequence[str]) -> None:
+        marks = ", ".join("?" * len(channels)) or "NULL"
+        self.conn.execute(
+            f"UPDATE identities SET announce = (channel IN ({marks})) WHERE resident_id = ?",
+            (*channels, resident_id),
+        )
+
+    def residents_by_phone(self, phone: str) -> list[Resident]:
+        rows = self._all(
+            "SELECT * FROM residents WHERE phone = ? AND erased_at IS NULL ORDER BY id DESC",
+            (phone,),
+        )
+        return [_resident(r) for r in rows]
+
+    def resident_merge(self, source_id: int, target_id: int, now: datetime) -> None:
+        """Fold one resident into another: accounts, opinions, answers' ratings and speaking
+        turns move; the emptied record stays, pointing at the one it became."""
+        for table in ("identities", "opinions", "satisfaction"):
+            self.conn.execute(
+                f"UPDATE {table} SET resident_id = ? WHERE resident_id = ?", (target_id, source_id)
+            )
+        self.conn.execute(
+            "UPDATE OR IGNORE speakers SET resident_id = ? WHERE resident_id = ?",
+            (target_id, source_id),
+        )
+        self.conn.execute("DELETE FROM speakers WHERE resident_id = ?", (source_id,))
+        self.conn.execute(
+            "UPDATE residents SET merged_into = ?, erased_at = ?, full_name = '', phone = NULL"
+            " WHERE id = ?",
+            (target_id, iso(now), source_id),
+        )
+
+    def link_code_add(
+        self, resident_id: int, channel: str, user_key: str, code_hash: str, now: datetime,
+        expires_at: datetime,
+    ) -> None:  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO link_codes (resident_id, channel, user_key, code_hash, created_at,"
+            " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (resident_id, channel, user_key, code_hash, iso(now), iso(expires_at)),
+        )
+
+    def link_codes_sent(self, resident_id: int, since: datetime) -> int:
+        row = self._one(
+            "SELECT COUNT(*) FROM link_codes WHERE resident_id = ? AND created_at >= ?",
+            (resident_id, iso(since)),
+        )
+        return int(row[0]) if row else 0
+
+    def link_codes_open(self, channel: str, user_key: str, now: datetime) -> list[LinkCode]:
+        rows = self._all(
+            "SELECT id, resident_id, code_hash, tries FROM link_codes WHERE channel = ?"
+            " AND user_key = ? AND used_at IS NULL AND expires_at > ? ORDER BY id",
+            (channel, user_key, iso(now)),
+        )
+        return [LinkCode(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def link_code_mark(self, code_id: int, now: datetime, used: bool) -> None:
+        """A wrong try (counted), or the code used (never again)."""
+        self.conn.execute(
+            "UPDATE link_codes SET tries = tries + ?, used_at = ? WHERE id = ?",
+            (0 if used else 1, iso(now) if used else None, code_id),
+        )
+
+    def last_offered(self, channel: str, chat_id: str) -> list[str]:
+        """The choices of the last batch sent to a chat (one turn's replies, one notice, one
+        announcement): what a typed "2" refers to. The latest message with choices wins."""
+        last = self._one(
+            "SELECT payload, source_event FROM outbox WHERE channel = ? AND chat_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (channel, chat_id),
+        )
+        if last is None:
+            return []
+        batch = [last[0]]
+        if last[1] is not None:
+            batch = [r[0] for r in self._all(
+                "SELECT payload FROM outbox WHERE channel = ? AND chat_id = ?"
+                " AND source_event = ? ORDER BY id DESC LIMIT 10",
+                (channel, chat_id, last[1]),
+            )]  # fmt: skip
+        for payload in batch:
+            choices = json.loads(payload).get("choices") or []
+            if choices:
+                return [str(value) for _, value in choices]
+        return []
 
     def identities_delete(self, resident_id: int) -> list[tuple[str, str, str]]:
         rows = self._all(
@@ -875,10 +984,9 @@ class SqliteTx:
             "INSERT OR IGNORE INTO outbox (channel, chat_id, payload, status, attempts,"
             " not_before, created_at, broadcast_id)"
             " SELECT i.channel, i.chat_id, ?, 'pending', 0, ?, ?, ? FROM residents r"
-            " JOIN identities i ON i.rowid = (SELECT i2.rowid FROM identities i2"
-            "  WHERE i2.resident_id = r.id AND i2.inactive_at IS NULL"
-            "  ORDER BY i2.created_at DESC, i2.rowid DESC LIMIT 1)"
-            " WHERE r.commune_code = ? AND r.erased_at IS NULL ORDER BY r.id",
+            " JOIN identities i ON i.resident_id = r.id"
+            f" WHERE r.commune_code = ? AND r.erased_at IS NULL AND {_REACHED}"
+            " ORDER BY r.id, i.rowid",
             (json.dumps(payload, ensure_ascii=False), stamp, stamp, bid, commune_code),
         )
         count = cursor.rowcount

@@ -16,8 +16,10 @@ from bot.clock import VN_TZ, ManualClock
 from bot.config import Settings
 from bot.model import DialogueSession, StaffRole
 from handlers.telegram.channel import TelegramChannel
+from handlers.zalo.channel import ZaloChannel
 from storage.repository import Tx
 from tests.fakes.telegram_server import FakeTelegram, Sent
+from tests.fakes.zalo_server import FakeZalo, ZaloSent
 
 COMMUNE = 14161  # Xã Giao Minh
 OTHER_COMMUNE = 14179  # Xã Giao Hưng, a neighbour: for multi-commune deployments
@@ -30,8 +32,10 @@ WEBHOOK_SECRET = "test-secret-0123456789abcdef"
 MODEL_DIR = Path(__file__).resolve().parent / ".model"
 
 
-def bot_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, str]:
-    """The bot's environment variables for talking to the fake server (overrides by name)."""
+def bot_env(
+    db: Path, tg: FakeTelegram, zl: FakeZalo | None = None, **overrides: str
+) -> dict[str, str]:
+    """The bot's environment variables for talking to the fake servers (overrides by name)."""
     env = {
         "DOITHOAI_TELEGRAM_TOKEN": tg.token,
         "DOITHOAI_DATABASE": str(db),
@@ -41,6 +45,10 @@ def bot_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, str]:
         "DOITHOAI_MODEL_DIR": str(MODEL_DIR),
         "DOITHOAI_CHAT_SEND_RATE": "100",  # officers get many cards at once; paced in test_outbox
     }
+    if zl is not None:
+        env["DOITHOAI_ZALO_TOKEN"] = zl.token
+        env["DOITHOAI_ZALO_API_URL"] = zl.base_url
+        env["DOITHOAI_ZALO_CHAT_SEND_RATE"] = "100"
     env.update({f"DOITHOAI_{k.upper()}": v for k, v in overrides.items()})
     return env
 
@@ -53,8 +61,10 @@ def bot_process_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, s
     return env
 
 
-def make_settings(db: Path, tg: FakeTelegram, **overrides: str) -> Settings:
-    return Settings.parse(bot_env(db, tg, **overrides))
+def make_settings(
+    db: Path, tg: FakeTelegram, zl: FakeZalo | None = None, **overrides: str
+) -> Settings:
+    return Settings.parse(bot_env(db, tg, zl, **overrides))
 
 
 async def seed(rt: Runtime, communes: tuple[int, ...] = (COMMUNE,)) -> None:
@@ -89,11 +99,15 @@ class RunningBot:
     clock: ManualClock
     _stack: contextlib.AsyncExitStack
     _outbox: asyncio.Task[None]
+    zalo: ZaloChannel | None = None
+    zl: FakeZalo | None = None
 
     async def stop(self) -> None:
         self._outbox.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._outbox
+        if self.zalo is not None:
+            await self.zalo.stop()
         await self.channel.stop()
         await self._stack.aclose()
 
@@ -106,6 +120,9 @@ class RunningBot:
             unconfirmed = [u for u in self.tg.updates if u["update_id"] >= self.tg.confirmed_below]
             webhook = bool(self.tg.webhook.get("url"))
             pending = await self.rt.store.inbox_unhandled("telegram")
+            if self.zl is not None:
+                pending += await self.rt.store.inbox_unhandled("zalo")
+                unconfirmed += self.zl.updates
             counts = await self.rt.store.outbox_status_counts()
             busy = counts.get("pending", 0) + counts.get("sending", 0)
             if not pending and not busy and (webhook or not unconfirmed):
@@ -129,13 +146,19 @@ class RunningBot:
         return [tuple(row) for row in rows]
 
 
-async def start_bot(settings: Settings, tg: FakeTelegram, clock: ManualClock) -> RunningBot:
+async def start_bot(
+    settings: Settings, tg: FakeTelegram, clock: ManualClock, zl: FakeZalo | None = None
+) -> RunningBot:
     stack = contextlib.AsyncExitStack()
     rt = await stack.enter_async_context(runtime(settings, clock))
     channel = TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
     await channel.start()
+    zalo = None
+    if zl is not None:
+        zalo = ZaloChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
+        await zalo.start()
     outbox = asyncio.create_task(rt.sender.run())
-    return RunningBot(rt, channel, tg, clock, stack, outbox)
+    return RunningBot(rt, channel, tg, clock, stack, outbox, zalo, zl)
 
 
 class Person:
@@ -226,3 +249,50 @@ async def add_staff(
             )
 
     await bot.rt.store.run(work)
+
+
+class ZaloPerson:
+    """A resident with a Zalo account: types text, and numbers where there are no buttons."""
+
+    def __init__(self, zl: FakeZalo, user: str, clock: ManualClock, webhook: bool = False) -> None:
+        self.zl = zl
+        self.id = user
+        self.clock = clock
+        self.webhook = webhook
+
+    @property
+    def inbox(self) -> list[ZaloSent]:
+        return self.zl.sent_to(self.id)
+
+    async def send_update(self, update: dict[str, Any], expect: int = 1) -> list[ZaloSent]:
+        before = len(self.inbox)
+        self.clock.advance(seconds=3)
+        if self.webhook:
+            assert await self.zl.post_webhook(update) == 200
+        else:
+            await self.zl.push(update)
+        return (await self.zl.wait_sent(self.id, before + expect))[before:]
+
+    async def send(self, text: str, expect: int = 1) -> list[ZaloSent]:
+        return await self.send_update(self.zl.text_update(self.id, text), expect)
+
+    async def choose(self, label: str, expect: int = 1) -> list[ZaloSent]:
+        """Type the number of the choice with this label, from the latest list offered."""
+        for message in reversed(self.inbox):
+            for number, offered in enumerate(message.numbered, start=1):
+                if label in offered:
+                    return await self.send(str(number), expect)
+        raise AssertionError(f"no choice {label!r} in {[m.text[-200:] for m in self.inbox[-2:]]}")
+
+    async def register(
+        self, name: str = "Lê Thị Hoa", village: str = "Xóm 1", phone: str | None = "0987 654 321"
+    ) -> list[ZaloSent]:
+        await self.send("/start", expect=2)
+        await self.choose("Tôi đồng ý")
+        await self.send(name)
+        await self.choose(village)
+        if phone is None:
+            await self.choose("Bỏ qua")
+        else:
+            await self.send(phone)
+        return await self.choose("Phụ nữ", expect=2)

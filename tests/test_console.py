@@ -34,9 +34,9 @@ def test_without_a_token_the_bot_runs_in_the_terminal(tmp_path: Path) -> None:
     ]  # fmt: skip
     result = run([], tmp_path, "\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
-    assert "No DOITHOAI_TELEGRAM_TOKEN is set" in result.stderr
+    assert "No DOITHOAI_TELEGRAM_TOKEN or DOITHOAI_ZALO_TOKEN is set" in result.stderr
     out = result.stdout
-    assert "1. Tôi đồng ý" in out and "(Gõ số để chọn.)" in out
+    assert "Gõ 1: Tôi đồng ý" in out and "Gõ 2: Không đồng ý" in out
     assert "Cảm ơn Ông/Bà Nguyễn Văn An" in out and "Xóm 2" in out
     assert "Mã ý kiến: YK-" in out
     assert "bị sụt lún <nặng>" in out  # shown as typed, no HTML escapes left over

@@ -1,0 +1,255 @@
+"""Wiring of the Zalo channel: durable polling or webhook, per-chat ordered handling.
+
+Every update is stored in the inbox before anything else happens to it. In webhook mode Zalo
+gets its HTTP 200 only after that, so a crash loses nothing. getUpdates has no offset to
+confirm with: Zalo forgets an update the moment it hands it over, so in polling mode the
+instant between its answer and the insert is a gap no client can close (Zalo advises the
+webhook in production; so do we).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.errors import ConfigError
+from bot.outbox import OutboxSender
+from handlers.zalo.client import ZaloApi, ZaloApiError, ZaloNetworkError
+from handlers.zalo.convert import (
+    CHANNEL,
+    ZaloTransport,
+    event_key,
+    event_of,
+    to_inbound,
+    user_key_of,
+)
+from storage.repository import NewInbound, Store
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/zalo"
+MAX_BODY = 256 * 1024
+MAX_CONCURRENT_UPDATES = 64  # as on Telegram: bounds the replies a crash may send twice
+
+Job = Callable[[], Awaitable[None]]
+
+
+class ChatQueues:
+    """Runs one chat's jobs in order and different chats' jobs concurrently (at most
+    `limit` at once): a resident's messages are answered in the order they were sent."""
+
+    def __init__(self, limit: int) -> None:
+        self._queues: dict[str, deque[Job]] = {}
+        self._slots = asyncio.Semaphore(limit)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, key: str, job: Job) -> None:
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append(job)
+            return
+        self._queues[key] = deque([job])
+        task = asyncio.create_task(self._run(key), name=f"zalo-chat-{key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, key: str) -> None:
+        queue = self._queues[key]
+        try:
+            while queue:
+                async with self._slots:
+                    try:
+                        await queue[0]()
+                    except Exception:  # the inbox keeps it; the next start handles it again
+                        log.exception("zalo: handling a message of chat %s failed", key)
+                queue.popleft()
+        finally:
+            self._queues.pop(key, None)
+
+    async def idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class ZaloChannel:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        conversation: Conversation,
+        sender: OutboxSender,
+        clock: Clock,
+    ) -> None:
+        assert settings.zalo_token
+        self.settings = settings
+        self.store = store
+        self.conversation = conversation
+        self.sender = sender
+        self.clock = clock
+        self.api = ZaloApi(settings.zalo_token, settings.zalo_api_url)
+        sender.transports[CHANNEL] = ZaloTransport(self.api)
+        self.chats = ChatQueues(MAX_CONCURRENT_UPDATES)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._webhook_runner: web.AppRunner | None = None
+        self.webhook_port: int | None = None
+        self.name = ""
+
+    async def start(self) -> None:
+        await self._check_token()
+        await self.recover()
+        if self.settings.zalo_mode == "webhook":
+            await self._start_webhook()
+        else:
+            await self.api.delete_webhook()  # getUpdates answers nothing while one is set
+            self._tasks.append(asyncio.create_task(self._poll(), name="zalo-poll"))
+        log.info("Zalo channel started (%s) as %s", self.settings.zalo_mode, self.name)
+
+    async def _check_token(self) -> None:
+        """Reach Zalo (getMe): wait while the network is down, stop on a wrong token."""
+        delay = 1.0
+        while True:
+            try:
+                me = await self.api.get_me()
+                self.name = str(me.get("account_name") or me.get("id") or "")
+                return
+            except ZaloApiError as err:
+                if err.bad_token:
+                    await self.api.close()
+                    raise ConfigError(
+                        "Zalo rejected the bot token: check DOITHOAI_ZALO_TOKEN"
+                    ) from None
+                log.warning("Zalo getMe failed (%s); retrying in %.0fs", err, delay)
+            except ZaloNetworkError as err:
+                log.warning("cannot reach the Zalo Bot API (%s); retrying in %.0fs", err, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._webhook_runner is not None:
+            await self._webhook_runner.cleanup()
+            self._webhook_runner = None
+        await self.chats.close()
+        await self.api.close()
+
+    async def recover(self) -> None:
+        """Handle what was stored but not handled before the last stop (or crash)."""
+        pending = await self.store.inbox_unhandled(CHANNEL, limit=100_000)
+        for event in pending:
+            parsed = event_of(_json(event.payload))
+            if parsed is not None:
+                self._dispatch(parsed, event.event_key)
+        if pending:
+            log.info("zalo: re-queued %d stored updates not handled before the last stop",
+                     len(pending))  # fmt: skip
+
+    async def accept(self, updates: list[tuple[dict[str, Any], str]]) -> int:
+        """Store updates (idempotently), then queue the ones not seen before.
+
+        Each update comes with its JSON as received, which is what the inbox keeps."""
+        keyed = [(event, raw, event_key(event, raw)) for event, raw in updates]
+        rows = [NewInbound(CHANNEL, key, user_key_of(event) or None, raw)
+                for event, raw, key in keyed]  # fmt: skip
+        fresh = await self.store.inbox_store(rows, self.clock.now())
+        queued = 0
+        for (event, _, key), is_new in zip(keyed, fresh, strict=True):
+            if is_new:
+                self._dispatch(event, key)
+                queued += 1
+        return queued
+
+    def _dispatch(self, event: dict[str, Any], key: str) -> None:
+        chat = (event.get("message") or {}).get("chat") or {}
+        chat_id = str(chat.get("id") or "") if isinstance(chat, dict) else ""
+
+        async def handle() -> None:
+            inbound = to_inbound(event, key, self.clock.now())
+            outgoing = await self.conversation.handle(inbound)
+            await self.sender.deliver(outgoing)
+
+        self.chats.submit(chat_id, handle)
+
+    async def _poll(self) -> None:
+        backoff = 1.0
+        timeout = max(1, self.settings.poll_timeout)
+        while True:
+            try:
+                update = await self.api.get_updates(timeout)
+            except ZaloApiError as err:
+                if err.bad_token:
+                    log.critical("Zalo rejected the bot token; polling stops")
+                    raise
+                log.warning("Zalo getUpdates failed (%s); retrying in %.0fs", err, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            except ZaloNetworkError as err:
+                log.warning("Zalo getUpdates failed (%s); retrying in %.0fs", err, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = 1.0
+            event = event_of(update)
+            if event is not None:
+                await self.accept([(event, json.dumps(update, ensure_ascii=False))])
+
+    async def _start_webhook(self) -> None:
+        url, secret = self.settings.zalo_webhook_url, self.settings.zalo_webhook_secret
+        assert url and secret
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_post(WEBHOOK_PATH, self._on_webhook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.webhook_listen, self.settings.zalo_webhook_port)
+        await site.start()
+        self._webhook_runner = runner
+        sockets = site._server.sockets if site._server else []  # the real port when 0 was asked
+        self.webhook_port = (
+            sockets[0].getsockname()[1] if sockets else self.settings.zalo_webhook_port
+        )
+        await self.api.set_webhook(url, secret)
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        secret = self.settings.zalo_webhook_secret or ""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("zalo webhook call with a wrong secret from %s", request.remote)
+            return web.Response(status=403)
+        try:
+            raw = await request.text()
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(status=413)
+        event = event_of(_json(raw))
+        if event is None:
+            return web.Response(status=400)
+        await self.accept([(event, raw)])  # stored before Zalo gets its 200
+        return web.json_response({"ok": True})
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
