@@ -7,6 +7,7 @@ import pytest
 
 from bot.clock import ManualClock
 from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.zalo_server import FakeZalo
 from tests.harness import START, RunningBot, make_settings, seed, start_bot
 
 
@@ -30,6 +31,24 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 async def bot(tg: FakeTelegram, clock: ManualClock, db: Path) -> AsyncIterator[RunningBot]:
     running = await start_bot(make_settings(db, tg), tg, clock)
+    await seed(running.rt)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def zl() -> AsyncIterator[FakeZalo]:
+    server = await FakeZalo().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def both(
+    tg: FakeTelegram, zl: FakeZalo, clock: ManualClock, db: Path
+) -> AsyncIterator[RunningBot]:
+    """The bot on Telegram and Zalo at once, over one database."""
+    running = await start_bot(make_settings(db, tg, zl), tg, clock, zl)
     await seed(running.rt)
     yield running
     await running.stop()

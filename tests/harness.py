@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import services, staff
+from bot import services, sessions, staff
 from bot.app import Runtime, runtime
 from bot.clock import VN_TZ, ManualClock
 from bot.config import Settings
@@ -159,6 +159,14 @@ async def start_bot(
         await zalo.start()
     outbox = asyncio.create_task(rt.sender.run())
     return RunningBot(rt, channel, tg, clock, stack, outbox, zalo, zl)
+
+
+async def run_due(bot: RunningBot) -> int:
+    """What the scheduler does when it wakes: fire what is due, then deliver it."""
+    now = bot.clock.now()
+    queued = await bot.rt.store.run(lambda tx: sessions.run_due(tx, now))
+    await bot.rt.sender.drain()
+    return queued
 
 
 class Person:

@@ -4,52 +4,20 @@ registered, one history, and announcements exactly once per channel the resident
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from bot import sessions
-from bot.clock import ManualClock
-from tests.fakes.telegram_server import FakeTelegram
-from tests.fakes.zalo_server import FakeZalo
 from tests.harness import (
     SESSION_CUTOFF,
     SESSION_START,
     Person,
     RunningBot,
     ZaloPerson,
-    make_settings,
-    seed,
-    start_bot,
+    run_due,
 )
 
 ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún nặng"
 DRAIN = "Đề nghị nạo vét mương thoát nước xóm 2 trước mùa mưa năm sau"
 PHONE = "0912 345 678"
-
-
-@pytest.fixture
-async def zl() -> AsyncIterator[FakeZalo]:
-    server = await FakeZalo().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def both(tg: FakeTelegram, zl: FakeZalo, clock: ManualClock, db: Path):
-    running = await start_bot(make_settings(db, tg, zl), tg, clock, zl)
-    await seed(running.rt)
-    yield running
-    await running.stop()
-
-
-async def run_due(bot: RunningBot) -> int:
-    now = bot.clock.now()
-    queued = await bot.rt.store.run(lambda tx: sessions.run_due(tx, now))
-    await bot.rt.sender.drain()
-    return queued
 
 
 async def code_on_telegram(bot: RunningBot, person: Person, count: int) -> str:

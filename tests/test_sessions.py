@@ -22,6 +22,7 @@ from tests.harness import (
     RunningBot,
     add_staff,
     card_of,
+    run_due,
     submit,
 )
 
@@ -42,14 +43,6 @@ async def residents(bot: RunningBot, users: list[int]) -> None:
             services.register_resident(tx, "telegram", str(user), str(user), reg, now)
 
     await bot.rt.store.run(work)
-
-
-async def run_due(bot: RunningBot) -> int:
-    """What the scheduler does when it wakes: fire what is due, then deliver it."""
-    now = bot.clock.now()
-    queued = await bot.rt.store.run(lambda tx: sessions.run_due(tx, now))
-    await bot.rt.sender.drain()
-    return queued
 
 
 async def session_row(bot: RunningBot, session_id: int = 1) -> tuple:

@@ -4,13 +4,12 @@ a real SQLite file. The same journeys as on Telegram, with numbered replies for 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot import sessions, texts
+from bot import texts
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -29,6 +28,7 @@ from tests.harness import (
     add_staff,
     card_of,
     make_settings,
+    run_due,
     seed,
     start_bot,
 )
@@ -37,28 +37,6 @@ ZALO_SECRET = "zalo-secret-0123456789"
 ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún nặng"
 LAN, KINH_TE = 900, 950
 ANNOUNCE_AT = SESSION_START - timedelta(days=7)
-
-
-@pytest.fixture
-async def zl() -> AsyncIterator[FakeZalo]:
-    server = await FakeZalo().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def both(tg: FakeTelegram, zl: FakeZalo, clock: ManualClock, db: Path):
-    running = await start_bot(make_settings(db, tg, zl), tg, clock, zl)
-    await seed(running.rt)
-    yield running
-    await running.stop()
-
-
-async def run_due(bot: RunningBot) -> int:
-    now = bot.clock.now()
-    queued = await bot.rt.store.run(lambda tx: sessions.run_due(tx, now))
-    await bot.rt.sender.drain()
-    return queued
 
 
 async def test_registration_opinion_and_status_with_numbered_replies(both: RunningBot) -> None:

@@ -8,7 +8,6 @@ then confirmed: by the next getUpdates call (polling) or by the HTTP 200 (webhoo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -37,6 +36,7 @@ from bot.outbox import OutboxSender
 from handlers.telegram import handlers
 from handlers.telegram.convert import CHANNEL, TelegramTransport, retry_seconds
 from handlers.telegram.request import AiohttpRequest, RecordingRequest
+from handlers.webhook import WebhookServer, cancel_all
 from storage.repository import NewInbound, Store
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ class TelegramChannel:
         self.transport = TelegramTransport(self.app.bot)
         sender.transports[CHANNEL] = self.transport
         self._tasks: list[asyncio.Task[None]] = []
-        self._webhook_runner: web.AppRunner | None = None
+        self._webhook: WebhookServer | None = None
         self.webhook_port: int | None = None
 
     async def start(self) -> None:
@@ -165,15 +165,10 @@ class TelegramChannel:
                 delay = min(delay * 2, 60.0)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-        if self._webhook_runner is not None:
-            await self._webhook_runner.cleanup()
-            self._webhook_runner = None
+        await cancel_all(self._tasks)
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -258,15 +253,10 @@ class TelegramChannel:
 
     async def _start_webhook(self) -> None:
         assert self.settings.webhook_url and self.settings.webhook_secret
-        app = web.Application(client_max_size=1 << 20)
-        app.router.add_post(WEBHOOK_PATH, self._on_webhook)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.settings.webhook_listen, self.settings.webhook_port)
-        await site.start()
-        self._webhook_runner = runner
-        sockets = site._server.sockets if site._server else []  # the real port when 0 was asked
-        self.webhook_port = sockets[0].getsockname()[1] if sockets else self.settings.webhook_port
+        self._webhook = WebhookServer(WEBHOOK_PATH, self._on_webhook, 1 << 20)
+        self.webhook_port = await self._webhook.start(
+            self.settings.webhook_listen, self.settings.webhook_port
+        )
         await self.app.bot.set_webhook(
             url=self.settings.webhook_url,
             secret_token=self.settings.webhook_secret,

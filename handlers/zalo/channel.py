@@ -10,7 +10,6 @@ webhook in production; so do we).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import json
 import logging
@@ -25,6 +24,7 @@ from bot.config import Settings
 from bot.conversation import Conversation
 from bot.errors import ConfigError
 from bot.outbox import OutboxSender
+from handlers.webhook import WebhookServer, cancel_all
 from handlers.zalo.client import ZaloApi, ZaloApiError, ZaloNetworkError
 from handlers.zalo.convert import (
     CHANNEL,
@@ -107,7 +107,7 @@ class ZaloChannel:
         sender.transports[CHANNEL] = ZaloTransport(self.api)
         self.chats = ChatQueues(MAX_CONCURRENT_UPDATES)
         self._tasks: list[asyncio.Task[None]] = []
-        self._webhook_runner: web.AppRunner | None = None
+        self._webhook: WebhookServer | None = None
         self.webhook_port: int | None = None
         self.name = ""
 
@@ -142,15 +142,10 @@ class ZaloChannel:
             delay = min(delay * 2, 60.0)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-        if self._webhook_runner is not None:
-            await self._webhook_runner.cleanup()
-            self._webhook_runner = None
+        await cancel_all(self._tasks)
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
         await self.chats.close()
         await self.api.close()
 
@@ -218,16 +213,9 @@ class ZaloChannel:
     async def _start_webhook(self) -> None:
         url, secret = self.settings.zalo_webhook_url, self.settings.zalo_webhook_secret
         assert url and secret
-        app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_post(WEBHOOK_PATH, self._on_webhook)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self.settings.webhook_listen, self.settings.zalo_webhook_port)
-        await site.start()
-        self._webhook_runner = runner
-        sockets = site._server.sockets if site._server else []  # the real port when 0 was asked
-        self.webhook_port = (
-            sockets[0].getsockname()[1] if sockets else self.settings.zalo_webhook_port
+        self._webhook = WebhookServer(WEBHOOK_PATH, self._on_webhook, MAX_BODY)
+        self.webhook_port = await self._webhook.start(
+            self.settings.webhook_listen, self.settings.zalo_webhook_port
         )
         await self.api.set_webhook(url, secret)
 
