@@ -802,8 +802,8 @@ class SqliteTx:
         )
         self.conn.execute("DELETE FROM speakers WHERE resident_id = ?", (source_id,))
         self.conn.execute(
-            "UPDATE residents SET merged_into = ?, erased_at = ?, full_name = '', phone = NULL"
-            " WHERE id = ?",
+            "UPDATE residents SET merged_into = ?, erased_at = ?, full_name = '', phone = NULL,"
+            " village_id = NULL, village_name = '', organisation = 'none' WHERE id = ?",
             (target_id, iso(now), source_id),
         )
 
