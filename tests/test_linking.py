@@ -83,7 +83,8 @@ async def test_linked_resident_gets_one_announcement_per_chosen_channel(both: Ru
     bot.clock.set(SESSION_CUTOFF - timedelta(days=1))
     assert await run_due(bot) == 2  # the cut-off reminder: one per chosen channel
     await bot.settle()
-    assert count(hoa.inbox, "hạn chót") >= 1
+    reminder = "NHẮC HẠN GỬI Ý KIẾN"
+    assert count(hoa.inbox, reminder) == 1 and count(an.inbox, reminder) == 1
     reminders = await bot.fetch(
         "SELECT channel, COUNT(*) FROM outbox WHERE broadcast_id = 2 GROUP BY channel"
     )
@@ -157,9 +158,35 @@ async def test_two_registrations_become_one_history(both: RunningBot) -> None:
         (2, 1, 0),
     ]
     assert await bot.fetch("SELECT DISTINCT resident_id FROM opinions") == [(1,)]
+    merged = await bot.fetch("SELECT full_name, phone, village_name, organisation FROM residents"
+                             " WHERE id = 2")  # fmt: skip
+    assert merged == [("", None, "", "none")]  # the emptied record keeps no personal data
     (mine,) = await hoa.send("/my")
     assert road_code in mine.text and drain_code in mine.text
     await hoa.send("/lienket")
     await hoa.send(PHONE)  # already one: no code goes anywhere
     await bot.settle()
     assert sum("Mã liên kết" in m.visible for m in an.inbox) == 1
+
+
+async def test_a_blocked_chosen_channel_falls_back_to_one_that_works(both: RunningBot) -> None:
+    bot = both
+    an = Person(bot.tg, 101, bot.clock)
+    await an.register(phone=PHONE)
+    (alone,) = await an.send("/thongbao")
+    assert "/lienket" in alone.visible  # one channel: nothing to choose yet
+    hoa = ZaloPerson(bot.zl, "zu-an", bot.clock)
+    await link_from_zalo(bot, an, hoa)
+    await hoa.choose("Chỉ Zalo")
+    await bot.settle()
+    bot.zl.blocked.add("zu-an")  # then they block the Zalo bot
+    bot.clock.set(SESSION_START - timedelta(days=7))
+    await run_due(bot)  # the Zalo send fails for good: the account is marked unreachable
+    assert await bot.fetch("SELECT channel, inactive_at IS NULL FROM identities ORDER BY 1") == [
+        ("telegram", 1),
+        ("zalo", 0),
+    ]
+    bot.clock.set(SESSION_CUTOFF - timedelta(days=1))
+    await run_due(bot)  # so the reminder goes where they can still be reached
+    assert count(an.inbox, "NHẮC HẠN GỬI Ý KIẾN") == 1
+    assert await bot.fetch("SELECT channel FROM outbox WHERE broadcast_id = 2") == [("telegram",)]

@@ -207,8 +207,12 @@ class ZaloChannel:
                 continue
             backoff = 1.0
             event = event_of(update)
-            if event is not None:
+            if event is None:
+                continue
+            try:
                 await self.accept([(event, json.dumps(update, ensure_ascii=False))])
+            except Exception:  # Zalo has forgotten it already: say so, and keep polling
+                log.exception("zalo: an update could not be stored and is lost")
 
     async def _start_webhook(self) -> None:
         url, secret = self.settings.zalo_webhook_url, self.settings.zalo_webhook_secret
