@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot import answers, linking, moderation, services, session_dialogue, sessions, staff, texts
@@ -372,15 +372,7 @@ class Conversation:
         offered = tx.last_offered(inbound.channel, inbound.chat_id)
         if not 1 <= int(text) <= len(offered):
             return inbound
-        return Inbound(
-            channel=inbound.channel,
-            event_key=inbound.event_key,
-            user_key=inbound.user_key,
-            chat_id=inbound.chat_id,
-            kind=InboundKind.CHOICE,
-            received_at=inbound.received_at,
-            choice=offered[int(text) - 1],
-        )
+        return replace(inbound, kind=InboundKind.CHOICE, text="", choice=offered[int(text) - 1])
 
     @staticmethod
     def _choice_is_live(turn: Turn) -> bool:
