@@ -366,7 +366,7 @@ class Conversation:
         """'2' typed after a list of choices means its second choice: on channels without
         buttons (Zalo, the console) and for anyone who prefers typing. The list is the one
         last sent to this chat, whether a reply, a notice or an announcement."""
-        text = inbound.text.strip()
+        text = inbound.text.strip().rstrip(".)").strip()  # "2", "2." and "2)" alike
         if inbound.kind is not InboundKind.TEXT or not text.isdigit() or len(text) > 2:
             return inbound
         offered = tx.last_offered(inbound.channel, inbound.chat_id)

@@ -99,8 +99,9 @@ def card(tx: Tx, opinion: Opinion) -> Reply:
     lines += [f"• {esc(r)}" for r in opinion.reasons[:4]]
     text = opinion.text if len(opinion.text) <= 1500 else opinion.text[:1499] + "…"
     lines.append(f"«{esc(text)}»")
-    if opinion.photo_ref:
-        lines.append("(kèm ảnh)")
+    if opinion.photo_ref:  # "<channel>:<ref>"; Zalo's ref is an address officers can open
+        ref = opinion.photo_ref.partition(":")[2]
+        lines.append(f"(kèm ảnh: {esc(ref)})" if ref.startswith("https://") else "(kèm ảnh)")
     if opinion.department:
         lines.append(f"Đơn vị: {esc(_department_name(tx, opinion))}")
     if opinion.merged_into:

@@ -67,6 +67,7 @@ async def test_registration_opinion_and_status_with_numbered_replies(both: Runni
 
 
 async def test_bad_input_on_zalo_gets_an_answer(both: RunningBot) -> None:
+    await add_staff(both, {LAN: StaffRole(Role.FRONT, COMMUNE)})
     hoa = ZaloPerson(both.zl, "zu-hoa", both.clock)
     await hoa.register()
     (sticker,) = await hoa.send_update(both.zl.update("zu-hoa", "message.sticker.received",
@@ -81,7 +82,10 @@ async def test_bad_input_on_zalo_gets_an_answer(both: RunningBot) -> None:
     )
     assert photo.text == to_plain(texts.PHOTO_NEEDS_CAPTION)
     (kept,) = await hoa.send(ROAD)  # the caption the photo waited for
-    assert "Mã ý kiến" in kept.text
+    code = kept.text.split("Mã ý kiến: ")[1].split()[0]
+    await both.settle()
+    card = card_of(Person(both.tg, LAN, both.clock), code)  # the officer can open the photo
+    assert "(kèm ảnh: https://f.zalo/x.jpg)" in card.visible
     group = both.zl.update("zu-hoa", text="/start")
     group["result"]["message"]["chat"] = {"id": "g-1", "chat_type": "GROUP"}
     await both.zl.push(group)
@@ -152,7 +156,7 @@ async def test_announcement_reaches_zalo_and_its_numbers_work(both: RunningBot) 
     notice = hoa.inbox[-1]
     assert "THÔNG BÁO" in notice.text and notice.numbered == ["Gửi ý kiến", "Xem kỳ đối thoại"]
     assert sum("THÔNG BÁO" in m.visible for m in tele.inbox) == 1
-    (ask,) = await hoa.send("1")
+    (ask,) = await hoa.send("1.")  # as people type it
     assert "gõ nội dung ý kiến" in ask.text
 
 
