@@ -53,10 +53,12 @@ def bot_env(
     return env
 
 
-def bot_process_env(db: Path, tg: FakeTelegram, **overrides: str) -> dict[str, str]:
+def bot_process_env(
+    db: Path, tg: FakeTelegram, zl: FakeZalo | None = None, **overrides: str
+) -> dict[str, str]:
     """The environment of `python -m bot run` in a subprocess, from this checkout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOITHOAI_")}
-    env.update(bot_env(db, tg, **overrides))
+    env.update(bot_env(db, tg, zl, **overrides))
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     return env
 
