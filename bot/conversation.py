@@ -64,6 +64,7 @@ REGISTRATION_STEPS = frozenset({CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISA
 # Linking this account to a resident registered on another channel: before or after registering.
 LINK_PHONE, LINK_CODE = "link_phone", "link_code"
 LINK_STEPS = frozenset({LINK_PHONE, LINK_CODE})
+LINK_CANCEL_CHOICE = (Choice(texts.LINK_CANCEL, "link:cancel"),)
 
 # Choices accepted whatever step the person is at (ownership is checked again).
 GLOBAL_CHOICES = ("menu:", "edit:", "withdraw:", "sat:", "speak:", "notify:")
@@ -487,7 +488,7 @@ class Conversation:
 
     def _cmd_link(self, turn: Turn) -> list[Reply]:
         turn.state.step, turn.state.data = LINK_PHONE, {}
-        return [Reply(texts.ASK_LINK_PHONE, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+        return [Reply(texts.ASK_LINK_PHONE, LINK_CANCEL_CHOICE)]
 
     def _cmd_notify(self, turn: Turn) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
@@ -500,36 +501,41 @@ class Conversation:
         )
         return [Reply(now_to + "\n" + texts.ASK_ANNOUNCE, choices)]
 
+    def _left_link(self, turn: Turn) -> list[Reply] | None:
+        """ "Hủy" pressed (or typed) during linking: back to where they were."""
+        if turn.inbound.choice != "link:cancel":
+            return None
+        self._leave_link(turn)
+        return [Reply(texts.LINK_CANCELLED)]
+
     def _leave_link(self, turn: Turn) -> None:
         turn.state.step = IDLE if turn.resident is not None else NEW
         turn.state.data = {}
 
     def _step_link_phone(self, turn: Turn) -> list[Reply]:
         ib = turn.inbound
-        if ib.choice == "link:cancel":
-            self._leave_link(turn)
-            return [Reply(texts.LINK_CANCELLED)]
+        if (cancelled := self._left_link(turn)) is not None:
+            return cancelled
         if ib.kind is not InboundKind.TEXT:
-            return [Reply(texts.ASK_LINK_PHONE, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+            return [Reply(texts.ASK_LINK_PHONE, LINK_CANCEL_CHOICE)]
         try:
             phone = validate.phone(ib.text)
         except ValidationError as err:
-            return [Reply(err.user_message, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+            return [Reply(err.user_message, LINK_CANCEL_CHOICE)]
         sent = linking.request(turn.tx, ib.channel, ib.user_key, phone, turn.resident, turn.now)
         turn.notify.extend(sent.notices)
         if sent.too_many and not sent.notices:
             self._leave_link(turn)
             return [Reply(texts.LINK_TOO_MANY)]
         turn.state.step, turn.state.data = LINK_CODE, {}
-        return [Reply(texts.LINK_CODE_SENT, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+        return [Reply(texts.LINK_CODE_SENT, LINK_CANCEL_CHOICE)]
 
     def _step_link_code(self, turn: Turn) -> list[Reply]:
         ib = turn.inbound
-        if ib.choice == "link:cancel":
-            self._leave_link(turn)
-            return [Reply(texts.LINK_CANCELLED)]
+        if (cancelled := self._left_link(turn)) is not None:
+            return cancelled
         if ib.kind is not InboundKind.TEXT:
-            return [Reply(texts.LINK_CODE_SENT, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+            return [Reply(texts.LINK_CODE_SENT, LINK_CANCEL_CHOICE)]
         outcome = linking.confirm(
             turn.tx, ib.channel, ib.user_key, ib.chat_id, turn.resident, ib.text, turn.now
         )
@@ -537,7 +543,7 @@ class Conversation:
             if not outcome.retry:
                 self._leave_link(turn)
                 return [Reply(outcome.refusal)]
-            return [Reply(outcome.refusal, (Choice(texts.LINK_CANCEL, "link:cancel"),))]
+            return [Reply(outcome.refusal, LINK_CANCEL_CHOICE)]
         resident = outcome.resident
         assert resident.id is not None
         turn.state.step, turn.state.data = IDLE, {}

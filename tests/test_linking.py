@@ -103,7 +103,10 @@ async def test_an_unknown_number_tells_nothing_and_sends_nothing(both: RunningBo
     stranger = ZaloPerson(both.zl, "zu-x", both.clock)
     await stranger.send("/lienket")
     (sent,) = await stranger.send("0909 000 111")  # nobody's number
-    (known,) = await ZaloPerson(both.zl, "zu-y", both.clock).send("/lienket")
+    other = ZaloPerson(both.zl, "zu-y", both.clock)
+    (known,) = await other.send("/lienket")
+    (cancelled,) = await other.choose("Hủy")
+    assert "Đã hủy việc liên kết" in cancelled.text
     assert "mã 6 chữ số" in sent.text  # the same answer as for a registered number
     (expired,) = await stranger.send("123456")
     assert "hết hiệu lực" in expired.text

@@ -78,10 +78,6 @@ class ChatQueues:
         finally:
             self._queues.pop(key, None)
 
-    async def idle(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
