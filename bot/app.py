@@ -10,14 +10,18 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
+from bot import metrics
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.flood import FloodGuard
+from bot.health import Health
 from bot.outbox import Limits, OutboxSender
 from bot.schedule import Scheduler
+from bot.supervisor import Supervisor
+from bot.workers import Worker
 from nlp.model import Example
 from nlp.screening import Classifier, Screener
 from storage.sqlite import SqliteStore
@@ -32,6 +36,9 @@ class Runtime:
     clock: Clock
     conversation: Conversation
     sender: OutboxSender
+    worker: Worker
+    health: Health
+    supervisor: Supervisor
 
 
 async def load_screener(settings: Settings, store: SqliteStore) -> Screener:
@@ -72,12 +79,30 @@ async def runtime(
         sender = OutboxSender(store, clock, {}, lease=lease, rate=settings.send_rate,
                               chat_rate=settings.chat_send_rate, limits=limits)  # fmt: skip
         conversation.on_push = sender.wake
-        yield Runtime(settings, store, clock, conversation, sender)
+        worker = Worker(store, clock)
+        await worker.start()  # frees at once what a dead predecessor held
+        conversation.worker_id = sender.owner = worker.id
+        health = Health(store, clock, worker.id)
+        sender.on_sent = lambda: health.ok("outbox")
+        sender.on_error = lambda error: health.error("outbox", error)
+        supervisor = Supervisor(
+            on_death=lambda name, err: metrics.TASK_DEATHS.labels(name).inc()
+        )
+        try:
+            yield Runtime(settings, store, clock, conversation, sender, worker, health,
+                          supervisor)  # fmt: skip
+        finally:
+            await supervisor.stop()
+            await health.flush()
+            await worker.stop()
     finally:
         await store.close()
 
 
 class Channel(Protocol):
+    name: str  # "telegram", "zalo"
+    operator_routes: dict[str, Any]  # /healthz, /metrics served on its webhook server
+
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
@@ -88,38 +113,57 @@ def channels(settings: Settings, rt: Runtime) -> list[Channel]:
     if settings.telegram_token:
         from handlers.telegram.channel import TelegramChannel
 
-        found.append(TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock))
+        found.append(TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock,
+                                     rt.supervisor, rt.health))  # fmt: skip
     if settings.zalo_token:
         from handlers.zalo.channel import ZaloChannel
 
-        found.append(ZaloChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock))
+        found.append(ZaloChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock,
+                                 rt.supervisor, rt.health))  # fmt: skip
     return found
 
 
 async def run_channels(settings: Settings, clock: Clock | None = None) -> None:
-    """Run the configured messengers, the outbox and the scheduler until SIGINT/SIGTERM."""
+    """Run the configured messengers, the outbox and the scheduler until SIGINT/SIGTERM.
+
+    Every long-running task is supervised (restarted with backoff); if one keeps dying,
+    `FatalError` is raised, and the process exits non-zero for systemd to restart it."""
+    from handlers import operator
+    from handlers.webhook import WebhookServer
+
     async with runtime(settings, clock) as rt:
         running: list[Channel] = []
+        found = channels(settings, rt)
+        routes = operator.routes(rt.store, rt.clock, [c.name for c in found])
+        health_server: WebhookServer | None = None
         try:
-            for channel in channels(settings, rt):
+            for channel in found:
+                channel.operator_routes = routes
                 await channel.start()
                 running.append(channel)
-            outbox_task = asyncio.create_task(rt.sender.run(), name="outbox")
-            scheduler = Scheduler(rt.store, rt.clock, rt.sender.wake, settings.schedule_every)
-            scheduler.start()
+            if settings.health_port is not None:
+                health_server = WebhookServer(None, None, 1024, routes)
+                await health_server.start(settings.webhook_listen, settings.health_port)
+            sup = rt.supervisor
+            sup.spawn("outbox", rt.sender.run)
+            scheduler = Scheduler(rt.store, rt.clock, rt.sender.wake, settings.schedule_every,
+                                  rt.health)  # fmt: skip
+            sup.spawn("scheduler", scheduler.run)
+            sup.spawn("heartbeat", lambda: rt.worker.run(rt.sender.wake))
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
             print("Bot is running. Press Ctrl-C to stop.", file=sys.stderr, flush=True)
-            try:
-                await stop.wait()
-            finally:
-                scheduler.stop()
-                outbox_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await outbox_task
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({stopping, sup.failed}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if sup.failed.done():
+                raise sup.failed.result()
         finally:
+            await rt.supervisor.stop()
+            if health_server is not None:
+                await health_server.stop()
             for channel in reversed(running):
                 await channel.stop()
 

@@ -46,6 +46,8 @@ VARIABLES: list[tuple[str, str, str]] = [
     ("ZALO_API_URL", "https://bot-api.zaloplatforms.com", "Zalo Bot API base URL."),
     ("ZALO_SEND_RATE", "10", "Messages per second sent on Zalo overall (Zalo publishes no limit)."),
     ("ZALO_CHAT_SEND_RATE", "1", "Messages per second to one Zalo chat, after a burst of 3."),
+    ("HEALTH_PORT", "", "Port of `/healthz` and `/metrics` on WEBHOOK_LISTEN (empty: only on a"
+     " webhook server)."),
     ("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
 ]
 
@@ -78,6 +80,7 @@ class Settings:
     zalo_api_url: str = "https://bot-api.zaloplatforms.com"
     zalo_send_rate: float = 10.0
     zalo_chat_send_rate: float = 1.0
+    health_port: int | None = None
 
     @classmethod
     def from_env(
@@ -196,6 +199,7 @@ class Settings:
             zalo_api_url=zalo_api,
             zalo_send_rate=float(integer("ZALO_SEND_RATE", 1, 1000)),
             zalo_chat_send_rate=float(integer("ZALO_CHAT_SEND_RATE", 1, 1000)),
+            health_port=integer("HEALTH_PORT", 0, 65535) if get("HEALTH_PORT") else None,
         )
         if problems:
             raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -16,7 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from bot import answers, linking, moderation, services, session_dialogue, sessions, staff, texts
+from bot import (
+    answers,
+    linking,
+    metrics,
+    moderation,
+    services,
+    session_dialogue,
+    sessions,
+    staff,
+    texts,
+)
 from bot import validation as validate
 from bot.clock import Clock
 from bot.communes import search as search_communes
@@ -130,6 +140,7 @@ class Conversation:
         self.store = store
         self.reply_lease = reply_lease
         self.on_push: Callable[[], None] | None = None  # told when messages were queued
+        self.worker_id: str | None = None  # owner of the replies' send leases
         self.clock = clock
         self.screener = screener
         self.flood = flood or FloodGuard()
@@ -221,6 +232,7 @@ class Conversation:
                 now,
                 source_event=inbound.event_key,
                 lease_until=now + self.reply_lease,
+                lease_owner=self.worker_id,
             )
             outgoing.append(
                 OutboxMessage(message_id, inbound.channel, inbound.chat_id, payload, "sending", 1)
@@ -852,6 +864,8 @@ class Conversation:
             self.screener,
             turn.now,
         )
+        metrics.OPINIONS_FILED.labels(turn.inbound.channel).inc()
+        metrics.CLASSIFIED.labels(opinion.kind or "kien_nghi", opinion.state.value).inc()
         turn.state.step, turn.state.data = IDLE, {}
         turn.notify.extend(moderation.cards_for_new(turn.tx, opinion))
         changes = (

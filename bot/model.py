@@ -188,6 +188,7 @@ class Resident:
     consent_at: datetime
     created_at: datetime
     erased_at: datetime | None = None
+    consent_how: str = "button"  # or "typed": the resident wrote their consent
 
     def erase(self, now: datetime) -> None:
         """Personal data is wiped; the row stays so the opinions keep a (nameless) author."""

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot import metrics
 from bot.clock import Clock
 from bot.errors import PermanentSendError, TransientSendError
 from storage.repository import OutboxMessage, Store
@@ -159,6 +161,9 @@ class OutboxSender:
         self._known: set[int] = set()  # claimed by this process and not finished
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self.owner: str | None = None  # this worker's id, written on the leases it takes
+        self.on_sent: Callable[[], None] = lambda: None  # a health mark
+        self.on_error: Callable[[str], None] = lambda error: None
 
     def lane(self, channel: str) -> _Lane:
         lane = self._lanes.get(channel)
@@ -258,7 +263,7 @@ class OutboxSender:
         room = self.claim_size(channel) - self._backlog(channel)
         if room <= 0:
             return 0
-        claimed = await self.store.outbox_claim(now, now + self.lease, room, channel)
+        claimed = await self.store.outbox_claim(now, now + self.lease, room, channel, self.owner)
         fresh = [m for m in claimed if m.id not in self._known]  # re-claimed: already queued
         for message in fresh:
             self._known.add(message.id)
@@ -305,9 +310,12 @@ class OutboxSender:
         if transport is None:
             log.error("no transport for channel %s (outbox %d)", message.channel, message.id)
             return None
+        started = time.monotonic()
         try:
             remote_id = await transport.deliver(message.chat_id, message.payload)
         except TransientSendError as err:
+            metrics.SEND_FAILED.labels(message.channel, "retry").inc()
+            self.on_error(f"{message.channel}: {err}")
             if message.attempts >= self.max_attempts:
                 await self.store.outbox_failed(message.id, f"gave up: {err}")
                 return None
@@ -321,16 +329,22 @@ class OutboxSender:
             log.warning("outbox %d: retry in %.1fs (%s)", message.id, wait, err)
             return retry_at
         except PermanentSendError as err:
+            metrics.SEND_FAILED.labels(message.channel, "undeliverable").inc()
             await self.store.outbox_failed(message.id, str(err))
             if err.unreachable:  # blocked the bot: no more broadcasts until they write again
                 await self.store.identity_deactivate(message.channel, message.chat_id,
                                                      self.clock.now())  # fmt: skip
             log.warning("outbox %d: not deliverable (%s)", message.id, err)
         except Exception as err:
+            metrics.SEND_FAILED.labels(message.channel, "error").inc()
+            self.on_error(f"{message.channel}: {err!r}")
             log.exception("outbox %d: unexpected error while sending", message.id)
             retry_at = self.clock.now() + timedelta(seconds=30)
             await self.store.outbox_retry(message.id, repr(err), retry_at)
             return retry_at
         else:
+            metrics.SEND_SECONDS.labels(message.channel).observe(time.monotonic() - started)
+            metrics.SENT.labels(message.channel).inc()
             await self.store.outbox_sent(message.id, remote_id, self.clock.now())
+            self.on_sent()
         return None

@@ -9,6 +9,7 @@ fire once (unique rows in the database), so several bot processes may run this s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import answers, sessions
 from bot.clock import VN_TZ, Clock
+from bot.health import Health
 from storage.repository import Store, Tx
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,9 @@ class Scheduler:
         clock: Clock,
         on_queued: Callable[[], None] = lambda: None,
         every: float = 60.0,
+        health: Health | None = None,
     ) -> None:
+        self.health = health
         self.store = store
         self.clock = clock
         self.on_queued = on_queued  # wakes the outbox loop when messages were queued
@@ -52,6 +56,18 @@ class Scheduler:
     def stop(self) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=False)
+
+    async def run(self) -> None:
+        """Start, then watch APScheduler until cancelled (for the supervisor): a scheduler
+        that stopped by itself is an error, and the supervisor starts a new one."""
+        self.aps = AsyncIOScheduler(timezone=VN_TZ)
+        self.start()
+        try:
+            while self.aps.running:  # noqa: ASYNC110 (APScheduler offers no event to await)
+                await asyncio.sleep(min(self.every, 5.0))
+            raise RuntimeError("the scheduler stopped")
+        finally:
+            self.stop()
 
     async def sessions_due(self) -> int:
         """Fire the session jobs that are due, then set the alarm for the next one."""
@@ -72,9 +88,13 @@ class Scheduler:
         try:
             now = self.clock.now()
             queued = await self.store.run(lambda tx: work(tx, now))
-        except Exception:
+        except Exception as err:
             log.exception("%s failed; the next check retries", what)
+            if self.health is not None:
+                self.health.error("scheduler", err)
             return 0
+        if self.health is not None:
+            self.health.ok("scheduler")
         if queued:
             self.on_queued()
         return queued

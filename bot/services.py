@@ -41,6 +41,7 @@ class Registration:
     phone: str | None
     organisation: Organisation
     consent_at: datetime
+    consent_how: str = "button"
 
 
 def register_resident(
@@ -58,6 +59,7 @@ def register_resident(
         organisation=reg.organisation,
         consent_at=reg.consent_at,
         created_at=now,
+        consent_how=reg.consent_how,
     )
     resident.id = tx.resident_add(resident)
     tx.identity_add(channel, user_key, chat_id, resident.id, now)

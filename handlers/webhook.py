@@ -1,11 +1,13 @@
-"""What the channel adapters share: the small web server a webhook posts to, and stopping
-their background tasks."""
+"""What the channel adapters share: the small web server a webhook posts to (which also
+answers `/healthz` and `/metrics`), reading a webhook body safely, and stopping tasks."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -13,11 +15,21 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 class WebhookServer:
-    """Serves POST `path` with `handler`; bodies over `max_body` bytes are refused (413)."""
+    """Serves POST `path` with `handler`; bodies over `max_body` bytes are refused (413).
+    `routes` adds GET pages for operators (`/healthz`, `/metrics`)."""
 
-    def __init__(self, path: str, handler: Handler, max_body: int) -> None:
+    def __init__(
+        self,
+        path: str | None,
+        handler: Handler | None,
+        max_body: int,
+        routes: dict[str, Handler] | None = None,
+    ) -> None:
         self.app = web.Application(client_max_size=max_body)
-        self.app.router.add_post(path, handler)
+        if path is not None and handler is not None:
+            self.app.router.add_post(path, handler)
+        for route, page in (routes or {}).items():
+            self.app.router.add_get(route, page)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -46,3 +58,21 @@ async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     tasks.clear()
+
+
+class BadBody(ValueError):
+    """A webhook body that is not a JSON document we can read."""
+
+
+async def read_json(request: web.Request) -> tuple[Any, str]:
+    """The body as JSON and as text; `BadBody` for invalid UTF-8, JSON that does not parse
+    or nests too deep, and bodies over the size limit, so the caller answers 400 (413)."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(text), text
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise BadBody(type(err).__name__) from None

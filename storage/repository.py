@@ -49,6 +49,49 @@ class InboxEvent:
 
 
 @dataclass(frozen=True)
+class Quarantined:
+    """An update that could not be parsed: kept as received, with the reason."""
+
+    id: int
+    channel: str
+    event_key: str
+    payload: str
+    reason: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkerRecord:
+    id: str
+    host: str
+    pid: int
+    proc_start: str
+    started_at: datetime
+    heartbeat_at: datetime
+    stopped_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ComponentHealth:
+    component: str
+    worker: str
+    ok_at: datetime | None
+    error_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What waits: unhandled updates and unsent messages, with the oldest of each."""
+
+    inbox_unhandled: dict[str, int]
+    inbox_oldest: dict[str, datetime]
+    outbox_waiting: dict[str, int]  # pending or sending, by channel
+    outbox_oldest: dict[str, datetime]  # the oldest due and unsent, by channel
+    quarantined: int
+
+
+@dataclass(frozen=True)
 class BroadcastProgress:
     """How far one broadcast has got, counted from its outbox rows."""
 
@@ -332,6 +375,7 @@ class Tx(Protocol):
         now: datetime,
         source_event: str | None = None,
         lease_until: datetime | None = None,
+        lease_owner: str | None = None,
     ) -> int: ...
 
     # erasure (personal data protection)
@@ -351,11 +395,42 @@ class Store(Protocol):
 
     async def inbox_unhandled(self, channel: str, limit: int = 1000) -> list[InboxEvent]: ...
 
+    async def inbox_quarantine(
+        self, channel: str, event_key: str, payload: str, reason: str, now: datetime
+    ) -> bool:
+        """Keep an update that cannot be parsed, marked handled; False if it was known."""
+        ...
+
+    async def inbox_quarantined(self, limit: int = 50) -> list[Quarantined]: ...
+
     async def outbox_claim(
-        self, now: datetime, lease_until: datetime, limit: int, channel: str | None = None
+        self,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        channel: str | None = None,
+        owner: str | None = None,
     ) -> list[OutboxMessage]:
         """Take due messages (pending, or sending with an expired lease) for delivery."""
         ...
+
+    # workers and health
+    async def worker_start(self, worker: WorkerRecord) -> None: ...
+    async def worker_heartbeat(self, worker_id: str, now: datetime) -> None: ...
+    async def worker_stop(self, worker_id: str, now: datetime) -> None:
+        """A clean stop: the worker's leases are released for the others at once."""
+        ...
+
+    async def workers_live(self) -> list[WorkerRecord]: ...
+    async def workers_release(self, worker_ids: Sequence[str], now: datetime) -> int:
+        """Workers known dead: mark them stopped and free their send leases now."""
+        ...
+
+    async def health_mark(
+        self, component: str, worker: str, now: datetime, error: str | None = None
+    ) -> None: ...
+    async def health_all(self) -> list[ComponentHealth]: ...
+    async def backlog(self, now: datetime) -> Backlog: ...
 
     async def outbox_sent(self, message_id: int, remote_id: str | None, now: datetime) -> None: ...
     async def outbox_retry(self, message_id: int, error: str, not_before: datetime) -> None: ...

@@ -35,7 +35,9 @@ from bot.model import (
     Village,
 )
 from storage.repository import (
+    Backlog,
     BroadcastProgress,
+    ComponentHealth,
     ConversationState,
     Identity,
     InboxEvent,
@@ -43,7 +45,9 @@ from storage.repository import (
     NewInbound,
     OpinionEvent,
     OutboxMessage,
+    Quarantined,
     Speaker,
+    WorkerRecord,
 )
 
 log = logging.getLogger(__name__)
@@ -188,18 +192,59 @@ class SqliteStore:
             sql, params = "SELECT COUNT(*) FROM inbox WHERE channel = ?", (channel,)
         return await self.run(lambda tx: int(tx.conn.execute(sql, params).fetchone()[0]))
 
+    async def inbox_quarantine(
+        self, channel: str, event_key: str, payload: str, reason: str, now: datetime
+    ) -> bool:
+        stamp = iso(now)
+
+        def quarantine(tx: SqliteTx) -> bool:
+            fresh = tx.conn.execute(
+                "INSERT INTO inbox (channel, event_key, user_key, payload, received_at,"
+                " handled_at, quarantined) VALUES (?, ?, NULL, ?, ?, ?, ?)"
+                " ON CONFLICT (channel, event_key) DO NOTHING RETURNING id",
+                (channel, event_key, payload, stamp, stamp, reason[:500]),
+            ).fetchone()
+            if fresh is None:  # stored before (e.g. parsed then failed): quarantine that row
+                tx.conn.execute(
+                    "UPDATE inbox SET quarantined = ?, handled_at = COALESCE(handled_at, ?)"
+                    " WHERE channel = ? AND event_key = ? AND quarantined IS NULL",
+                    (reason[:500], stamp, channel, event_key),
+                )
+            return fresh is not None
+
+        return await self.run(quarantine)
+
+    async def inbox_quarantined(self, limit: int = 50) -> list[Quarantined]:
+        rows = await self.run(lambda tx: tx.conn.execute(
+            "SELECT * FROM inbox WHERE quarantined IS NOT NULL ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall())  # fmt: skip
+        return [
+            Quarantined(
+                r["id"], r["channel"], r["event_key"], r["payload"], r["quarantined"],
+                parse_iso(r["received_at"]),
+            )
+            for r in rows
+        ]
+
     # -- outbox ------------------------------------------------------------------------------
     async def outbox_claim(
-        self, now: datetime, lease_until: datetime, limit: int, channel: str | None = None
+        self,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        channel: str | None = None,
+        owner: str | None = None,
     ) -> list[OutboxMessage]:
         stamp = iso(now)
         channel_sql = "AND channel = ?" if channel else ""
-        params: list[Any] = [iso(lease_until), stamp, stamp]
+        params: list[Any] = [iso(lease_until), owner, stamp, stamp]
         if channel:
             params.append(channel)
         params.append(limit)
         rows = await self.run(lambda tx: tx.conn.execute(
-            "UPDATE outbox SET status = 'sending', lease_until = ?, attempts = attempts + 1"
+            "UPDATE outbox SET status = 'sending', lease_until = ?, lease_owner = ?,"
+            " attempts = attempts + 1"
             " WHERE id IN (SELECT id FROM outbox WHERE"
             " ((status = 'pending' AND not_before <= ?)"
             "  OR (status = 'sending' AND lease_until < ?))"
@@ -245,6 +290,111 @@ class SqliteStore:
             "SELECT status, COUNT(*) FROM outbox GROUP BY status"
         ).fetchall())  # fmt: skip
         return {row[0]: int(row[1]) for row in rows}
+
+
+    # -- workers and health ----------------------------------------------------------------
+    async def worker_start(self, worker: WorkerRecord) -> None:
+        await self._write(
+            "INSERT INTO workers (id, host, pid, proc_start, started_at, heartbeat_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (worker.id, worker.host, worker.pid, worker.proc_start, iso(worker.started_at),
+             iso(worker.heartbeat_at)),
+        )  # fmt: skip
+
+    async def worker_heartbeat(self, worker_id: str, now: datetime) -> None:
+        await self._write("UPDATE workers SET heartbeat_at = ? WHERE id = ?", (iso(now), worker_id))
+
+    async def worker_stop(self, worker_id: str, now: datetime) -> None:
+        await self.workers_release([worker_id], now)
+
+    async def workers_live(self) -> list[WorkerRecord]:
+        rows = await self.run(lambda tx: tx.conn.execute(
+            "SELECT * FROM workers WHERE stopped_at IS NULL ORDER BY started_at"
+        ).fetchall())  # fmt: skip
+        return [
+            WorkerRecord(
+                r["id"], r["host"], r["pid"], r["proc_start"], parse_iso(r["started_at"]),
+                parse_iso(r["heartbeat_at"]), _dt(r["stopped_at"]),
+            )
+            for r in rows
+        ]
+
+    async def workers_release(self, worker_ids: Sequence[str], now: datetime) -> int:
+        if not worker_ids:
+            return 0
+        stamp = iso(now)
+
+        def release(tx: SqliteTx) -> int:
+            freed = 0
+            for worker_id in worker_ids:
+                tx.conn.execute(
+                    "UPDATE workers SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL",
+                    (stamp, worker_id),
+                )
+                # An expired lease is what the claim looks for: due now, for whoever claims.
+                freed += tx.conn.execute(
+                    "UPDATE outbox SET lease_until = '0000' WHERE status = 'sending'"
+                    " AND lease_owner = ?",
+                    (worker_id,),
+                ).rowcount
+            return freed
+
+        return await self.run(release)
+
+    async def health_mark(
+        self, component: str, worker: str, now: datetime, error: str | None = None
+    ) -> None:
+        if error is None:
+            sql = (
+                "INSERT INTO health (component, worker, ok_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (component, worker) DO UPDATE SET ok_at = excluded.ok_at"
+            )
+            params: tuple[Any, ...] = (component, worker, iso(now))
+        else:
+            sql = (
+                "INSERT INTO health (component, worker, error_at, error) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (component, worker) DO UPDATE SET error_at = excluded.error_at,"
+                " error = excluded.error"
+            )
+            params = (component, worker, iso(now), error[:500])
+        await self._write(sql, params)
+
+    async def health_all(self) -> list[ComponentHealth]:
+        rows = await self.run(lambda tx: tx.conn.execute(
+            "SELECT * FROM health ORDER BY component, worker"
+        ).fetchall())  # fmt: skip
+        return [
+            ComponentHealth(
+                r["component"], r["worker"], _dt(r["ok_at"]), _dt(r["error_at"]), r["error"]
+            )
+            for r in rows
+        ]
+
+    async def backlog(self, now: datetime) -> Backlog:
+        stamp = iso(now)
+
+        def read(tx: SqliteTx) -> Backlog:
+            inbox = tx.conn.execute(
+                "SELECT channel, COUNT(*), MIN(received_at) FROM inbox"
+                " WHERE handled_at IS NULL GROUP BY channel"
+            ).fetchall()
+            outbox = tx.conn.execute(
+                "SELECT channel, COUNT(*), MIN(CASE WHEN not_before <= ? THEN created_at END)"
+                " FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel",
+                (stamp,),
+            ).fetchall()
+            quarantined = tx.conn.execute(
+                "SELECT COUNT(*) FROM inbox WHERE quarantined IS NOT NULL"
+            ).fetchone()[0]
+            return Backlog(
+                inbox_unhandled={r[0]: int(r[1]) for r in inbox},
+                inbox_oldest={r[0]: parse_iso(r[2]) for r in inbox},
+                outbox_waiting={r[0]: int(r[1]) for r in outbox},
+                outbox_oldest={r[0]: parse_iso(r[2]) for r in outbox if r[2]},
+                quarantined=int(quarantined),
+            )
+
+        return await self.run(read)
 
 
 def _run_batch(
@@ -357,6 +507,7 @@ def _resident(row: sqlite3.Row) -> Resident:
         consent_at=parse_iso(row["consent_at"]),
         created_at=parse_iso(row["created_at"]),
         erased_at=_dt(row["erased_at"]),
+        consent_how=row["consent_how"],
     )
 
 
@@ -725,7 +876,8 @@ class SqliteTx:
     def resident_add(self, resident: Resident) -> int:
         return self._insert(
             "INSERT INTO residents (commune_code, village_id, village_name, full_name, phone,"
-            " organisation, consent_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " organisation, consent_at, created_at, consent_how)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 resident.commune_code,
                 resident.village_id,
@@ -735,6 +887,7 @@ class SqliteTx:
                 resident.organisation.value,
                 iso(resident.consent_at),
                 iso(resident.created_at),
+                resident.consent_how,
             ),
         )
 
@@ -1281,13 +1434,16 @@ class SqliteTx:
         now: datetime,
         source_event: str | None = None,
         lease_until: datetime | None = None,
+        lease_owner: str | None = None,
     ) -> int:
         # A message created with a lease is owned by its creator, who sends it at once;
-        # if that process dies, the lease expires and the outbox loop sends it instead.
+        # if that process dies, the lease expires (or is released when the worker is known
+        # dead) and the outbox loop sends it instead.
         status = "sending" if lease_until else "pending"
         return self._insert(
             "INSERT INTO outbox (channel, chat_id, payload, status, attempts, not_before,"
-            " lease_until, created_at, source_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " lease_until, created_at, source_event, lease_owner)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 channel,
                 chat_id,
@@ -1298,6 +1454,7 @@ class SqliteTx:
                 iso(lease_until) if lease_until else None,
                 iso(now),
                 source_event,
+                lease_owner if lease_until else None,
             ),
         )
 

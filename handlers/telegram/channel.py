@@ -3,14 +3,20 @@
 PTB's own Updater confirms updates to Telegram (the next getUpdates offset) before they are
 handled, so a crash could lose them. Here an update is first stored in the inbox, and only
 then confirmed: by the next getUpdates call (polling) or by the HTTP 200 (webhook).
+
+getUpdates is read raw and each update is parsed on its own: one that PTB cannot parse (Bot
+API and library versions drift apart) is quarantined in the inbox with the reason, and the
+offset moves past it, so it can never stop intake for everyone else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
+import warnings
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -26,20 +32,25 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
 
-from bot import texts
+from bot import metrics, texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.errors import ConfigError
+from bot.health import Health
 from bot.outbox import OutboxSender
+from bot.supervisor import FatalError, Supervisor
 from handlers.telegram import handlers
 from handlers.telegram.convert import CHANNEL, TelegramTransport, retry_seconds
-from handlers.telegram.request import AiohttpRequest, RecordingRequest
-from handlers.webhook import WebhookServer, cancel_all
+from handlers.telegram.request import AiohttpRequest
+from handlers.webhook import BadBody, Handler, WebhookServer, read_json
 from storage.repository import NewInbound, Store
 
 log = logging.getLogger(__name__)
+# getUpdates is called raw on purpose (each update is parsed on its own, see above).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
@@ -47,6 +58,7 @@ WEBHOOK_PATH = "/telegram"
 # Updates handled at once. Each holds at most one reply whose outcome is not yet recorded,
 # so this also bounds the replies that may go out twice after a crash.
 MAX_CONCURRENT_UPDATES = 64
+INTAKE = f"{CHANNEL}:intake"  # the health component of this channel's intake
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -86,13 +98,13 @@ def _request(settings: Settings, pool: int) -> AiohttpRequest | HTTPXRequest:
     return AiohttpRequest(connection_pool_size=pool)
 
 
-def build_application(settings: Settings, polling_request: RecordingRequest) -> Application:
+def build_application(settings: Settings) -> Application:
     assert settings.telegram_token
     builder = (
         Application.builder()
         .token(settings.telegram_token)
         .request(_request(settings, 128))
-        .get_updates_request(polling_request)
+        .get_updates_request(_request(settings, 2))
         .updater(None)
         .concurrent_updates(PerChatProcessor(MAX_CONCURRENT_UPDATES))
     )
@@ -108,6 +120,7 @@ def build_application(settings: Settings, polling_request: RecordingRequest) -> 
 
 
 class TelegramChannel:
+    name = CHANNEL
     def __init__(
         self,
         settings: Settings,
@@ -115,18 +128,22 @@ class TelegramChannel:
         conversation: Conversation,
         sender: OutboxSender,
         clock: Clock,
+        supervisor: Supervisor | None = None,
+        health: Health | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.conversation = conversation
         self.sender = sender
         self.clock = clock
-        self._polling_request = RecordingRequest(_request(settings, 2))
-        self.app = build_application(settings, self._polling_request)
+        self.app = build_application(settings)
         self.app.bot_data["channel"] = self
         self.transport = TelegramTransport(self.app.bot)
         sender.transports[CHANNEL] = self.transport
-        self._tasks: list[asyncio.Task[None]] = []
+        self._own_supervisor = supervisor is None
+        self.supervisor = supervisor or Supervisor()
+        self.health = health
+        self.operator_routes: dict[str, Handler] = {}  # /healthz, /metrics on the webhook
         self._webhook: WebhookServer | None = None
         self.webhook_port: int | None = None
 
@@ -139,7 +156,7 @@ class TelegramChannel:
             await self._start_webhook()
         else:
             await self.app.bot.delete_webhook()
-            self._tasks.append(asyncio.create_task(self._poll(), name="telegram-poll"))
+            self.supervisor.spawn("telegram-poll", self._poll)
         log.info(
             "Telegram channel started (%s) as @%s",
             self.settings.telegram_mode,
@@ -165,7 +182,8 @@ class TelegramChannel:
                 delay = min(delay * 2, 60.0)
 
     async def stop(self) -> None:
-        await cancel_all(self._tasks)
+        if self._own_supervisor:
+            await self.supervisor.stop()
         if self._webhook is not None:
             await self._webhook.stop()
             self._webhook = None
@@ -184,11 +202,29 @@ class TelegramChannel:
         """Queue what was stored but not handled before the last stop (or crash)."""
         pending = await self.store.inbox_unhandled(CHANNEL, limit=100_000)
         for event in pending:
-            update = Update.de_json(json.loads(event.payload), self.app.bot)
+            update = await self._parse(event.payload, event.event_key)
             if update is not None:
                 await self.app.update_queue.put(update)
         if pending:
             log.info("re-queued %d stored updates not handled before the last stop", len(pending))
+
+    async def _parse(self, raw: str, event_key: str) -> Update | None:
+        """PTB's Update, or None: then the update is quarantined with the reason."""
+        try:
+            data = json.loads(raw)
+            update = Update.de_json(data, self.app.bot)
+            if update is None:
+                raise ValueError("empty update")
+            return update
+        except Exception as err:  # whatever the library raises: never let it stop intake
+            await self.quarantine(event_key, raw, err)
+            return None
+
+    async def quarantine(self, event_key: str, raw: str, err: BaseException) -> None:
+        reason = f"{type(err).__name__}: {err}"
+        log.error("telegram update %s quarantined: %s", event_key, reason[:300])
+        metrics.UPDATES_QUARANTINED.labels(CHANNEL).inc()
+        await self.store.inbox_quarantine(CHANNEL, event_key, raw, reason, self.clock.now())
 
     async def accept(self, updates: Sequence[Update], raw: Sequence[str] | None = None) -> int:
         """Store updates (idempotently), then queue the ones not seen before.
@@ -210,50 +246,63 @@ class TelegramChannel:
             if is_new:
                 await self.app.update_queue.put(update)
                 queued += 1
+        metrics.UPDATES_IN.labels(CHANNEL).inc(queued)
         return queued
 
     async def _poll(self) -> None:
         offset: int | None = None
         backoff = 1.0
+        timeout = self.settings.poll_timeout
         while True:
             try:
-                updates = await self.app.bot.get_updates(
-                    offset=offset,
-                    timeout=self.settings.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+                items = await self.app.bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={"offset": offset, "timeout": timeout,
+                                "allowed_updates": ALLOWED_UPDATES},
+                    read_timeout=timeout + 10,
+                )  # fmt: skip
             except TimedOut:
                 continue
-            except InvalidToken:
-                log.critical("Telegram rejected the bot token; polling stops")
-                raise
+            except InvalidToken as err:
+                raise FatalError("Telegram rejected the bot token; polling stops") from err
             except RetryAfter as err:
                 await asyncio.sleep(retry_seconds(err))
                 continue
             except NetworkError as err:
+                self._intake_error(err)
                 log.warning("getUpdates failed (%s); retrying in %.0fs", err, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
-            if updates:
-                await self.accept(updates, self._raw_updates(len(updates)))
-                # Only now, with the batch stored, does the next call confirm it to Telegram.
-                offset = updates[-1].update_id + 1
+            if self.health is not None:
+                self.health.ok(INTAKE)
+            if not isinstance(items, list) or not items:
+                continue
+            parsed, raws, last = [], [], offset
+            for item in items:
+                update_id = item.get("update_id") if isinstance(item, dict) else None
+                if type(update_id) is int:
+                    last = max(last or 0, update_id + 1)
+                raw = json.dumps(item, ensure_ascii=False)
+                key = str(update_id) if type(update_id) is int else _digest(raw)
+                update = await self._parse(raw, key)
+                if update is not None:
+                    parsed.append(update)
+                    raws.append(raw)
+            if parsed:
+                await self.accept(parsed, raws)
+            # Only now, with the batch stored, does the next call confirm it to Telegram.
+            offset = last
 
-    def _raw_updates(self, count: int) -> list[str] | None:
-        """The updates of the last getUpdates answer as Telegram sent them, if at hand."""
-        try:
-            items = json.loads(self._polling_request.last_body)["result"]
-        except (ValueError, KeyError, TypeError):
-            return None
-        if len(items) != count:
-            return None
-        return [json.dumps(item, ensure_ascii=False) for item in items]
+    def _intake_error(self, err: BaseException) -> None:
+        if self.health is not None:
+            self.health.error(INTAKE, err)
 
     async def _start_webhook(self) -> None:
         assert self.settings.webhook_url and self.settings.webhook_secret
-        self._webhook = WebhookServer(WEBHOOK_PATH, self._on_webhook, 1 << 20)
+        self._webhook = WebhookServer(WEBHOOK_PATH, self._on_webhook, 1 << 20,
+                                      self.operator_routes)  # fmt: skip
         self.webhook_port = await self._webhook.start(
             self.settings.webhook_listen, self.settings.webhook_port
         )
@@ -264,18 +313,29 @@ class TelegramChannel:
         )
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
+        """200 once stored; 400 for any body that is not an update we can read (and an update
+        PTB cannot parse is quarantined first, so nothing is lost); never 500."""
         secret = self.settings.webhook_secret or ""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("webhook call with a wrong secret from %s", request.remote)
             return web.Response(status=403)
-        body = await request.text()
         try:
-            data = json.loads(body)
-            if not isinstance(data, dict) or type(data.get("update_id")) is not int:
-                return web.Response(status=400)  # the update id is our idempotency key
-            update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError):
+            data, body = await read_json(request)
+        except BadBody as err:
+            log.warning("telegram webhook: unreadable body (%s)", err)
+            return web.Response(status=400)
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            return web.Response(status=400)  # the update id is our idempotency key
+        update = await self._parse(body, str(data["update_id"]))
+        if update is None:
             return web.Response(status=400)
         await self.accept([update], [body])  # stored before Telegram gets its 200
+        if self.health is not None:
+            self.health.ok(INTAKE)
         return web.Response(status=200)
+
+
+def _digest(raw: str) -> str:
+    """The inbox key of an update without a usable update_id."""
+    return "bad:" + hashlib.sha256(raw.encode()).hexdigest()[:32]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,12 @@ def _channel(context: ContextTypes.DEFAULT_TYPE) -> TelegramChannel:
 
 async def _process(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     channel = _channel(context)
-    inbound = to_inbound(update, channel.clock.now())
+    try:
+        inbound = to_inbound(update, channel.clock.now())
+    except Exception as err:  # a shape we do not understand: keep it aside, never replay it
+        raw = json.dumps(update.to_dict(), ensure_ascii=False, default=str)
+        await channel.quarantine(str(update.update_id), raw, err)
+        return
     outgoing = await channel.conversation.handle(inbound)
     await channel.sender.deliver(outgoing)
 

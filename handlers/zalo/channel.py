@@ -19,12 +19,15 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import metrics
 from bot.clock import Clock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.errors import ConfigError
+from bot.health import Health
 from bot.outbox import OutboxSender
-from handlers.webhook import WebhookServer, cancel_all
+from bot.supervisor import FatalError, Supervisor
+from handlers.webhook import BadBody, Handler, WebhookServer, read_json
 from handlers.zalo.client import ZaloApi, ZaloApiError, ZaloNetworkError
 from handlers.zalo.convert import (
     CHANNEL,
@@ -42,6 +45,7 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/zalo"
 MAX_BODY = 256 * 1024
 MAX_CONCURRENT_UPDATES = 64  # as on Telegram: bounds the replies a crash may send twice
+INTAKE = f"{CHANNEL}:intake"
 
 Job = Callable[[], Awaitable[None]]
 
@@ -85,6 +89,7 @@ class ChatQueues:
 
 
 class ZaloChannel:
+    name = CHANNEL
     def __init__(
         self,
         settings: Settings,
@@ -92,6 +97,8 @@ class ZaloChannel:
         conversation: Conversation,
         sender: OutboxSender,
         clock: Clock,
+        supervisor: Supervisor | None = None,
+        health: Health | None = None,
     ) -> None:
         assert settings.zalo_token
         self.settings = settings
@@ -102,10 +109,13 @@ class ZaloChannel:
         self.api = ZaloApi(settings.zalo_token, settings.zalo_api_url)
         sender.transports[CHANNEL] = ZaloTransport(self.api)
         self.chats = ChatQueues(MAX_CONCURRENT_UPDATES)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._own_supervisor = supervisor is None
+        self.supervisor = supervisor or Supervisor()
+        self.health = health
+        self.operator_routes: dict[str, Handler] = {}  # /healthz, /metrics on the webhook
         self._webhook: WebhookServer | None = None
         self.webhook_port: int | None = None
-        self.name = ""
+        self.account_name = ""
 
     async def start(self) -> None:
         await self._check_token()
@@ -114,8 +124,8 @@ class ZaloChannel:
             await self._start_webhook()
         else:
             await self.api.delete_webhook()  # getUpdates answers nothing while one is set
-            self._tasks.append(asyncio.create_task(self._poll(), name="zalo-poll"))
-        log.info("Zalo channel started (%s) as %s", self.settings.zalo_mode, self.name)
+            self.supervisor.spawn("zalo-poll", self._poll)
+        log.info("Zalo channel started (%s) as %s", self.settings.zalo_mode, self.account_name)
 
     async def _check_token(self) -> None:
         """Reach Zalo (getMe): wait while the network is down, stop on a wrong token."""
@@ -123,7 +133,7 @@ class ZaloChannel:
         while True:
             try:
                 me = await self.api.get_me()
-                self.name = str(me.get("account_name") or me.get("id") or "")
+                self.account_name = str(me.get("account_name") or me.get("id") or "")
                 return
             except ZaloApiError as err:
                 if err.bad_token:
@@ -138,7 +148,8 @@ class ZaloChannel:
             delay = min(delay * 2, 60.0)
 
     async def stop(self) -> None:
-        await cancel_all(self._tasks)
+        if self._own_supervisor:
+            await self.supervisor.stop()
         if self._webhook is not None:
             await self._webhook.stop()
             self._webhook = None
@@ -169,6 +180,7 @@ class ZaloChannel:
             if is_new:
                 self._dispatch(event, key)
                 queued += 1
+        metrics.UPDATES_IN.labels(CHANNEL).inc(queued)
         return queued
 
     def _dispatch(self, event: dict[str, Any], key: str) -> None:
@@ -176,11 +188,22 @@ class ZaloChannel:
         chat_id = str(chat.get("id") or "") if isinstance(chat, dict) else ""
 
         async def handle() -> None:
-            inbound = to_inbound(event, key, self.clock.now())
+            try:
+                inbound = to_inbound(event, key, self.clock.now())
+            except Exception as err:  # a shape we do not understand: aside, never replayed
+                raw = json.dumps(event, ensure_ascii=False, default=str)
+                await self.quarantine(key, raw, err)
+                return
             outgoing = await self.conversation.handle(inbound)
             await self.sender.deliver(outgoing)
 
         self.chats.submit(chat_id, handle)
+
+    async def quarantine(self, key: str, raw: str, err: BaseException) -> None:
+        reason = f"{type(err).__name__}: {err}"
+        log.error("zalo update %s quarantined: %s", key, reason[:300])
+        metrics.UPDATES_QUARANTINED.labels(CHANNEL).inc()
+        await self.store.inbox_quarantine(CHANNEL, key, raw, reason, self.clock.now())
 
     async def _poll(self) -> None:
         backoff = 1.0
@@ -190,18 +213,21 @@ class ZaloChannel:
                 update = await self.api.get_updates(timeout)
             except ZaloApiError as err:
                 if err.bad_token:
-                    log.critical("Zalo rejected the bot token; polling stops")
-                    raise
+                    raise FatalError("Zalo rejected the bot token; polling stops") from err
+                self._intake_error(err)
                 log.warning("Zalo getUpdates failed (%s); retrying in %.0fs", err, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             except ZaloNetworkError as err:
+                self._intake_error(err)
                 log.warning("Zalo getUpdates failed (%s); retrying in %.0fs", err, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            if self.health is not None:
+                self.health.ok(INTAKE)
             event = event_of(update)
             if event is None:
                 continue
@@ -213,7 +239,8 @@ class ZaloChannel:
     async def _start_webhook(self) -> None:
         url, secret = self.settings.zalo_webhook_url, self.settings.zalo_webhook_secret
         assert url and secret
-        self._webhook = WebhookServer(WEBHOOK_PATH, self._on_webhook, MAX_BODY)
+        self._webhook = WebhookServer(WEBHOOK_PATH, self._on_webhook, MAX_BODY,
+                                      self.operator_routes)  # fmt: skip
         self.webhook_port = await self._webhook.start(
             self.settings.webhook_listen, self.settings.zalo_webhook_port
         )
@@ -226,18 +253,27 @@ class ZaloChannel:
             log.warning("zalo webhook call with a wrong secret from %s", request.remote)
             return web.Response(status=403)
         try:
-            raw = await request.text()
+            body, raw = await read_json(request)
         except web.HTTPRequestEntityTooLarge:
             return web.Response(status=413)
-        event = event_of(_json(raw))
+        except BadBody as err:
+            log.warning("zalo webhook: unreadable body (%s)", err)
+            return web.Response(status=400)
+        event = event_of(body)
         if event is None:
             return web.Response(status=400)
         await self.accept([(event, raw)])  # stored before Zalo gets its 200
+        if self.health is not None:
+            self.health.ok(INTAKE)
         return web.json_response({"ok": True})
+
+    def _intake_error(self, err: BaseException) -> None:
+        if self.health is not None:
+            self.health.error(INTAKE, err)
 
 
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
