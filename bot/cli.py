@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
-from bot import services, sessions, staff
+from bot import health, logs, services, sessions, staff
 from bot.app import open_store, run_channels, run_console
 from bot.clock import VN_TZ, SystemClock, to_local
 from bot.communes import official_communes, search
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", default="local", help="who you are (several residents)")
     sub.add_parser("demo", help="add a demo commune (Giao Minh) with villages and a session")
     sub.add_parser("check", help="check the configuration and the database")
+    sub.add_parser("health", help="is the running bot well? JSON; exit 0 if so, 1 if not")
 
     commune = sub.add_parser("commune", help="communes this deployment serves").add_subparsers(
         dest="action", required=True
@@ -100,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     front_chat = admin.add_parser("front-chat", help="the Front's Telegram group for cards")
     front_chat.add_argument("--commune", type=int, required=True)
     front_chat.add_argument("--telegram-chat", required=True, help="group chat id; '' = private")
+    quarantine = admin.add_parser("quarantine", help="updates that could not be parsed")
+    quarantine.add_argument("--limit", type=int, default=20)
+    quarantine.add_argument("--full", action="store_true", help="print each raw update whole")
 
     session = sub.add_parser("session", help="dialogue sessions").add_subparsers(
         dest="action", required=True
@@ -152,13 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(f"doithoai: {err}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "telegram.ext", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.setup(settings.log_level)
     try:
         return asyncio.run(_dispatch(args, settings))
     except DoiThoaiError as err:
@@ -201,6 +199,22 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             f"configuration ok; database {settings.database} at schema version {version};"
             f" {len(served)} commune(s) served; mode: {mode}"
         )
+        return 0
+    if command == "health":
+        channels = [c for c, on in (("telegram", settings.telegram_token),
+                                    ("zalo", settings.zalo_token)) if on]  # fmt: skip
+        async with open_store(settings) as store:
+            report = await health.report(store, SystemClock().now(), channels)
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0 if report["ok"] else 1
+    if command == "admin" and args.action == "quarantine":
+        async with open_store(settings) as store:
+            kept = await store.inbox_quarantined(args.limit)
+        for q in kept:
+            raw = q.payload if args.full else q.payload[:200]
+            print(f"#{q.id} {q.channel} {q.event_key} {to_local(q.received_at):%d/%m/%Y %H:%M}"
+                  f"\n  reason: {q.reason}\n  update: {raw}")  # fmt: skip
+        print(f"{len(kept)} quarantined update(s) shown")
         return 0
     if command == "commune":
         return await _commune(args, settings)

@@ -62,14 +62,17 @@ NEW, CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION = (
     "phone",
     "organisation",
 )
-IDLE, CAPTION, EDIT, CONFIRM_WITHDRAW, CONFIRM_DELETE, UNSATISFIED = (
+IDLE, CAPTION, EDIT, CONFIRM_WITHDRAW, CONFIRM_DELETE, UNSATISFIED, FIRST_OFFER = (
     "idle",
     "caption",
     "edit",
     "confirm_withdraw",
     "confirm_delete",
     "unsatisfied",
+    "first_offer",
 )
+# Steps that wait for an answer to a question: armed only if the question was seen.
+QUESTION_STEPS = frozenset({CONFIRM_WITHDRAW, CONFIRM_DELETE, FIRST_OFFER})
 REGISTRATION_STEPS = frozenset({CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION})
 # Linking this account to a resident registered on another channel: before or after registering.
 LINK_PHONE, LINK_CODE = "link_phone", "link_code"
@@ -141,6 +144,7 @@ class Conversation:
         self.reply_lease = reply_lease
         self.on_push: Callable[[], None] | None = None  # told when messages were queued
         self.worker_id: str | None = None  # owner of the replies' send leases
+        self._erased: set[tuple[str, str]] = set()  # events that erased personal data
         self.clock = clock
         self.screener = screener
         self.flood = flood or FloodGuard()
@@ -171,6 +175,7 @@ class Conversation:
             CONFIRM_WITHDRAW: self._step_confirm_withdraw,
             CONFIRM_DELETE: self._step_confirm_delete,
             UNSATISFIED: self._step_unsatisfied,
+            FIRST_OFFER: self._step_first_offer,
             LINK_PHONE: self._step_link_phone,
             LINK_CODE: self._step_link_code,
             **dict.fromkeys(OFFICER_STEPS, self._step_idle),  # left by _staff_turn already
@@ -191,11 +196,14 @@ class Conversation:
             outgoing = await self.store.run(lambda tx: self._handle(tx, inbound, now, pushed))
             if pushed and self.on_push is not None:
                 self.on_push()
+            if (inbound.channel, inbound.event_key) in self._erased:
+                self._erased.discard((inbound.channel, inbound.event_key))
+                await self.store.compact()  # no byte of the files keeps what was erased
             return outgoing
         except Exception:
             # A bug must not leave the resident unanswered, nor make the message replay forever
             # at every restart: answer politely and mark it handled (its raw text stays stored).
-            log.exception("failed to handle %s event %s", inbound.channel, inbound.event_key)
+            log.exception("failed to handle %s event %r", inbound.channel, inbound.event_key)
             return await self.store.run(
                 lambda tx: self._handle(tx, inbound, now, None, failed=True)
             )
@@ -211,13 +219,16 @@ class Conversation:
         if not tx.inbox_claim(inbound.channel, inbound.event_key, now):
             return []  # handled before: a redelivery
         notify: list[tuple[str, str, Reply]] = []
-        replies = [Reply(texts.INTERNAL_ERROR)] if failed else self._turn(tx, inbound, now, notify)
         if inbound.kind is InboundKind.IGNORED:
             verdict = FloodVerdict.QUIET
         elif self._officer_at_work(tx, inbound):
             verdict = FloodVerdict.ANSWER  # officers working the queue fast are not a flood
         else:
             verdict = self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
+        quiet = verdict is not FloodVerdict.ANSWER
+        replies = (
+            [Reply(texts.INTERNAL_ERROR)] if failed else self._turn(tx, inbound, now, notify, quiet)
+        )
         if verdict is FloodVerdict.WARN:
             replies = [Reply(texts.FLOOD)]
         elif verdict is FloodVerdict.QUIET:
@@ -237,6 +248,7 @@ class Conversation:
             outgoing.append(
                 OutboxMessage(message_id, inbound.channel, inbound.chat_id, payload, "sending", 1)
             )
+        notify.extend(moderation.burst_cards(tx, now))  # bursts that have gone quiet
         for channel, chat_id, reply in notify:  # pushed to others: the rate-limited outbox loop
             message_id = tx.outbox_add(
                 channel, chat_id, reply.payload(), now, source_event=inbound.event_key
@@ -254,7 +266,12 @@ class Conversation:
         return bool(tx.staff_roles(inbound.channel, inbound.user_key))
 
     def _turn(
-        self, tx: Tx, inbound: Inbound, now: datetime, notify: list[tuple[str, str, Reply]]
+        self,
+        tx: Tx,
+        inbound: Inbound,
+        now: datetime,
+        notify: list[tuple[str, str, Reply]],
+        quiet: bool = False,
     ) -> list[Reply]:
         if inbound.kind is InboundKind.IGNORED:
             return []
@@ -266,7 +283,7 @@ class Conversation:
         before = (state.step, dict(state.data))  # steps assign new values, never mutate
         staff_reply = self._staff_turn(tx, inbound, state, now, notify)
         if staff_reply is not None:
-            self._save(tx, state, before, staff_reply, now)
+            self._save(tx, state, before, staff_reply, now, quiet)
             return staff_reply
         if resident is None and state.step not in REGISTRATION_STEPS | LINK_STEPS:
             state.step, state.data = NEW, {}
@@ -281,13 +298,22 @@ class Conversation:
         else:
             replies = self._steps[state.step](turn)
 
-        self._save(tx, state, before, replies, now)
+        self._save(tx, state, before, replies, now, quiet)
         return replies
 
     @staticmethod
     def _save(
-        tx: Tx, state: ConversationState, before: tuple, replies: list[Reply], now: datetime
+        tx: Tx,
+        state: ConversationState,
+        before: tuple,
+        replies: list[Reply],
+        now: datetime,
+        quiet: bool = False,
     ) -> None:
+        if quiet:  # the replies will not be sent: arm no question the person never saw
+            replies = []
+            if state.step in QUESTION_STEPS and state.step != before[0]:
+                state.step, state.data = before[0], dict(before[1])
         offered = [c.value for r in replies for c in r.choices]
         if offered:
             state.data["choices"] = offered
@@ -319,21 +345,27 @@ class Conversation:
         if not (is_staff_choice or is_staff_command or in_staff_step):
             if state.step in OFFICER_STEPS:  # any other message leaves the officer's step
                 state.step, state.data = IDLE, {}
+                if command == "cancel":
+                    return [Reply(texts.CANCELLED)]
             return None
         who = moderation.officer(tx, inbound.channel, inbound.user_key)
+        if inbound.group and not _front_group_of(tx, who, inbound):
+            log.warning("refused: officer command %r in group %r", command or choice,
+                        inbound.chat_id)  # fmt: skip
+            return [Reply(texts.OFFICER_GROUP_ONLY)]
         if command == "join":
             if not inbound.text.strip():
                 return [Reply(texts.JOIN_USAGE)]
             try:
                 role = staff.join(tx, inbound.channel, inbound.user_key, inbound.text, "", now)
             except NotFound:
-                log.warning("invalid invitation code from %s:%s", inbound.channel, inbound.user_key)
+                log.warning("invalid invitation code from %s:%r", inbound.channel, inbound.user_key)
                 return [Reply(texts.JOIN_INVALID)]
             commune = tx.commune_get(role.commune_code) if role.commune_code else None
             where = f" tại {esc(commune.name)}" if commune else ""
             return [Reply(texts.JOINED.format(role=esc(ROLE_NAMES[role.role]), where=where))]
         if not who.roles:
-            log.warning("refused: %s:%s is not staff (%s)", inbound.channel, inbound.user_key,
+            log.warning("refused: %s:%r is not staff (%r)", inbound.channel, inbound.user_key,
                         choice or command)  # fmt: skip
             return [Reply(texts.NOT_ALLOWED)]
         if in_staff_step and state.step in session_dialogue.STEPS:
@@ -430,6 +462,9 @@ class Conversation:
             if turn.state.step in REGISTRATION_STEPS:
                 turn.state.step, turn.state.data = NEW, {}
                 return [Reply(texts.REGISTRATION_CANCELLED)]
+            if turn.state.step in LINK_STEPS:
+                turn.state.step, turn.state.data = NEW, {}
+                return [Reply(texts.LINK_CANCELLED)]
             return [Reply(texts.NOTHING_TO_CANCEL)]
         if turn.state.step == IDLE:
             return [Reply(texts.NOTHING_TO_CANCEL)]
@@ -574,14 +609,17 @@ class Conversation:
             turn.tx.redact_channel_data(
                 turn.inbound.channel, turn.inbound.user_key, turn.inbound.chat_id
             )
+            self._erased.add((turn.inbound.channel, turn.inbound.event_key))
             return [Reply(texts.DELETED)]
         turn.state.step, turn.state.data = CONFIRM_DELETE, {}
-        return [
-            Reply(
-                texts.CONFIRM_DELETE,
-                (Choice(texts.DELETE_YES, "delete:yes"), Choice(texts.KEEP, "delete:no")),
-            )
-        ]
+        return [self._ask_delete()]
+
+    @staticmethod
+    def _ask_delete(hint: bool = False) -> Reply:
+        return Reply(
+            texts.CONFIRM_DELETE + ("\n\n" + texts.CONFIRM_HINT if hint else ""),
+            (Choice(texts.DELETE_YES, "delete:yes"), Choice(texts.KEEP, "delete:no")),
+        )
 
     # -- registration --------------------------------------------------------------------
     def _ask_consent(self, turn: Turn) -> list[Reply]:
@@ -595,17 +633,43 @@ class Conversation:
         ]
 
     def _step_new(self, turn: Turn) -> list[Reply]:
-        return self._ask_consent(turn)
+        first = self._kept_first(turn)
+        replies = self._ask_consent(turn)
+        if first:  # their first words are often their opinion: offered after registration
+            turn.state.data["first"] = first
+        return replies
+
+    @staticmethod
+    def _kept_first(turn: Turn) -> str:
+        if turn.inbound.kind is not InboundKind.TEXT:
+            return ""
+        return clean_text(turn.inbound.text)[: validate.MAX_OPINION_CHARS]
 
     def _step_consent(self, turn: Turn) -> list[Reply]:
-        if turn.inbound.choice == "consent:yes":
+        first = turn.state.data.get("first", "")
+        answer = turn.inbound.choice or ""
+        how = "button"
+        if turn.inbound.kind is InboundKind.TEXT:
+            typed = validate.yes_no(turn.inbound.text)
+            answer = "" if typed is None else ("consent:yes" if typed else "consent:no")
+            how = "typed"
+            if typed is None and not first:
+                first = self._kept_first(turn)
+        if answer == "consent:yes":
             turn.state.step = NAME
-            turn.state.data = {"consent_at": turn.now.isoformat()}
+            turn.state.data = {"consent_at": turn.now.isoformat(), "consent_how": how}
+            if first:
+                turn.state.data["first"] = first
             return [Reply(texts.ASK_NAME)]
-        if turn.inbound.choice == "consent:no":
+        if answer == "consent:no":
             turn.state.step, turn.state.data = NEW, {}
             return [Reply(texts.CONSENT_DECLINED)]
-        return self._ask_consent(turn)[1:]
+        ask = self._ask_consent(turn)[1:]
+        if first:
+            turn.state.data["first"] = first
+        if turn.inbound.kind is InboundKind.TEXT:
+            return [Reply(texts.CONSENT_HINT), *ask]
+        return ask
 
     def _step_name(self, turn: Turn) -> list[Reply]:
         if turn.inbound.kind is not InboundKind.TEXT:
@@ -721,6 +785,7 @@ class Conversation:
             phone=data.get("phone"),
             organisation=organisation,
             consent_at=datetime.fromisoformat(data["consent_at"]),
+            consent_how=data.get("consent_how", "button"),
         )
         resident = services.register_resident(
             turn.tx,
@@ -731,13 +796,50 @@ class Conversation:
             turn.now,
         )
         commune = turn.tx.commune_get(resident.commune_code)
+        first = data.get("first", "")
         turn.state.step, turn.state.data = IDLE, {}
         done = texts.REGISTERED.format(
             name=esc(resident.full_name),
             commune=esc(commune.name if commune else ""),
             village=esc(resident.village_name),
         )
+        if first and self._fileable(first):
+            turn.state.step, turn.state.data = FIRST_OFFER, {"first": first}
+            return [Reply(done), self._first_offer(first)]
         return [Reply(done), self._menu()]
+
+    @staticmethod
+    def _fileable(text: str) -> bool:
+        try:
+            validate.opinion_text(text)
+        except ValidationError:
+            return False
+        return True
+
+    @staticmethod
+    def _first_offer(first: str, hint: bool = False) -> Reply:
+        text = texts.FIRST_OFFER.format(preview=preview(first, 300))
+        return Reply(
+            (texts.CONFIRM_HINT + "\n\n" if hint else "") + text,
+            (Choice(texts.FIRST_SEND, "first:yes"), Choice(texts.FIRST_SKIP, "first:no")),
+        )
+
+    def _step_first_offer(self, turn: Turn) -> list[Reply]:
+        first = turn.state.data.get("first", "")
+        answer = turn.inbound.choice
+        if turn.inbound.kind is InboundKind.TEXT:
+            typed = validate.yes_no(turn.inbound.text)
+            if typed is None:  # never filed from here: ask again, with a hint
+                return [self._first_offer(first, hint=True)]
+            answer = "first:yes" if typed else "first:no"
+        if answer == "first:yes":
+            return self._new_opinion(turn, first, None)
+        turn.state.step, turn.state.data = IDLE, {}
+        if answer == "first:no":
+            return [Reply(texts.FIRST_SKIPPED), self._menu()]
+        if turn.inbound.kind is InboundKind.CHOICE:
+            return self._global_choice(turn)
+        return [Reply(texts.UNSUPPORTED)]
 
     # -- registered residents ------------------------------------------------------------
     def _menu(self) -> Reply:
@@ -829,15 +931,22 @@ class Conversation:
             turn.state.step, turn.state.data = EDIT, {"code": opinion.ref_code}
             return [Reply(texts.ASK_EDIT.format(code=opinion.ref_code))]
         turn.state.step, turn.state.data = CONFIRM_WITHDRAW, {"code": opinion.ref_code}
+        return self._ask_withdraw(turn, opinion.ref_code)
+
+    @staticmethod
+    def _ask_withdraw(turn: Turn, code: str, hint: bool = False) -> list[Reply]:
+        assert turn.resident is not None and turn.resident.id is not None
+        opinion = turn.tx.opinion_by_code(code)
+        text = texts.CONFIRM_WITHDRAW.format(
+            code=esc(code), preview=preview(opinion.text if opinion else "")
+        )
         return [
             Reply(
-                texts.CONFIRM_WITHDRAW.format(code=opinion.ref_code, preview=preview(opinion.text)),
-                (
-                    Choice(texts.WITHDRAW_YES, f"withdraw_yes:{opinion.ref_code}"),
-                    Choice(texts.KEEP, f"keep:{opinion.ref_code}"),
-                ),
+                text + ("\n\n" + texts.CONFIRM_HINT if hint else ""),
+                (Choice(texts.WITHDRAW_YES, f"withdraw_yes:{code}"),
+                 Choice(texts.KEEP, f"keep:{code}")),
             )
-        ]
+        ]  # fmt: skip
 
     @staticmethod
     def _refusal(err: CutoffPassed | InvalidTransition | NotFound, code: str) -> Reply:
@@ -867,7 +976,7 @@ class Conversation:
         metrics.OPINIONS_FILED.labels(turn.inbound.channel).inc()
         metrics.CLASSIFIED.labels(opinion.kind or "kien_nghi", opinion.state.value).inc()
         turn.state.step, turn.state.data = IDLE, {}
-        turn.notify.extend(moderation.cards_for_new(turn.tx, opinion))
+        turn.notify.extend(moderation.cards_for_intake(turn.tx, opinion, turn.now))
         changes = (
             Choice(texts.EDIT, f"edit:{opinion.ref_code}"),
             Choice(texts.WITHDRAW, f"withdraw:{opinion.ref_code}"),
@@ -955,6 +1064,11 @@ class Conversation:
         assert turn.resident is not None and turn.resident.id is not None
         code = turn.state.data.get("code", "")
         choice = turn.inbound.choice or ""
+        if turn.inbound.kind is InboundKind.TEXT:  # typed: understood, or asked again
+            typed = validate.yes_no(turn.inbound.text)
+            if typed is None:
+                return self._ask_withdraw(turn, code, hint=True)
+            choice = f"withdraw_yes:{code}" if typed else f"keep:{code}"
         turn.state.step, turn.state.data = IDLE, {}
         if choice == f"withdraw_yes:{code}":
             try:
@@ -964,19 +1078,24 @@ class Conversation:
             return [Reply(texts.WITHDRAWN.format(code=esc(code)))]
         if choice.startswith(GLOBAL_CHOICES):
             return self._global_choice(turn)
-        if turn.inbound.kind is InboundKind.TEXT and choice == "":
-            return [Reply(texts.KEPT.format(code=esc(code))), *self._step_idle(turn)]
         return [Reply(texts.KEPT.format(code=esc(code)))]
 
     def _step_confirm_delete(self, turn: Turn) -> list[Reply]:
         assert turn.resident is not None and turn.resident.id is not None
-        if turn.inbound.choice == "delete:yes":
+        choice = turn.inbound.choice or ""
+        if turn.inbound.kind is InboundKind.TEXT:
+            typed = validate.yes_no(turn.inbound.text)
+            if typed is None:
+                return [self._ask_delete(hint=True)]
+            choice = "delete:yes" if typed else "delete:no"
+        if choice == "delete:yes":
             services.erase_resident(turn.tx, turn.resident.id, turn.now)
+            self._erased.add((turn.inbound.channel, turn.inbound.event_key))
             turn.state.step, turn.state.data = NEW, {}
             return [Reply(texts.DELETED)]
         turn.state.step, turn.state.data = IDLE, {}
-        if turn.inbound.kind is InboundKind.TEXT:
-            return [Reply(texts.DELETE_KEPT), *self._step_idle(turn)]
+        if choice.startswith(GLOBAL_CHOICES):
+            return self._global_choice(turn)
         return [Reply(texts.DELETE_KEPT)]
 
 
@@ -1049,3 +1168,13 @@ def _officer_step(
     )
     state.step, state.data = IDLE, {}
     return [Reply(texts.RECORDED.format(code=opinion.ref_code))]
+
+
+def _front_group_of(tx: Tx, who: moderation.Officer, inbound: Inbound) -> bool:
+    """Is this group chat the registered Front group of a commune where the officer works?"""
+    here = f"{inbound.channel}:{inbound.chat_id}"
+    admin = any(r.role is Role.ADMIN for r in who.roles)
+    mine = {r.commune_code for r in who.roles}
+    return any(
+        c.front_chat == here and (admin or c.code in mine) for c in tx.communes_list()
+    )

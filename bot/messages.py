@@ -29,6 +29,7 @@ class Inbound:
     command: str | None = None
     choice: str | None = None
     photo_ref: str | None = None
+    group: bool = False  # sent in a group chat, not a private one
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,10 @@ REJECT_REASONS = {
     "off": "Không thuộc nội dung hội nghị đối thoại",
     "vague": "Nội dung chưa rõ, đề nghị viết cụ thể hơn",
 }
+BURST_WINDOW = timedelta(seconds=30)  # opinions of one resident this close form a burst...
+BURST_CARDS = 3  # ...once more than this many came: the rest are carded together
+BURST_QUIET = timedelta(seconds=10)  # a burst is over after this long without a new opinion
+BURST_SHOWN = 10
 MODERATABLE = (S.PENDING_REVIEW, S.DIVERTED, S.REJECTED, S.APPROVED, S.ASSIGNED, S.MERGED)
 
 
@@ -130,18 +134,78 @@ def _department_name(tx: Tx, opinion: Opinion) -> str:
     return names.get(opinion.department or "", opinion.department or "")
 
 
-def cards_for_new(tx: Tx, opinion: Opinion) -> list[tuple[str, str, Reply]]:
-    """A new screened opinion goes to the commune's Front: its group, or each officer."""
-    commune = tx.commune_get(opinion.commune_code)
+def _front_recipients(tx: Tx, commune_code: int) -> list[tuple[str, str]]:
+    """Where the commune's Front gets its cards: its group, or each officer's chat."""
+    commune = tx.commune_get(commune_code)
     if commune and commune.front_chat:
         channel, _, chat = commune.front_chat.partition(":")
-        recipients = [(channel, chat)]
-    else:
-        recipients = tx.staff_with_role(opinion.commune_code, Role.FRONT)
+        return [(channel, chat)]
+    return tx.staff_with_role(commune_code, Role.FRONT)
+
+
+def cards_for_new(tx: Tx, opinion: Opinion) -> list[tuple[str, str, Reply]]:
+    """A new screened opinion goes to the commune's Front: its group, or each officer."""
+    recipients = _front_recipients(tx, opinion.commune_code)
     if not recipients:
         return []
     the_card = card(tx, opinion)
     return [(channel, chat, the_card) for channel, chat in recipients]
+
+
+def cards_for_intake(tx: Tx, opinion: Opinion, now: datetime) -> list[tuple[str, str, Reply]]:
+    """The card of an opinion a resident just sent, unless they are sending many at once.
+
+    One resident's burst must not bury everyone else's cards (the officers' chat is paced at
+    about one message a second): after `BURST_CARDS` opinions within `BURST_WINDOW`, the
+    next ones are filed and queued as usual but carded together, once the burst is over
+    (`burst_cards`)."""
+    assert opinion.id is not None
+    burst = tx.card_burst_open(opinion.resident_id, now - BURST_WINDOW)
+    if burst is None and tx.opinions_since(opinion.resident_id, now - BURST_WINDOW) > BURST_CARDS:
+        burst = tx.card_burst_add(opinion.resident_id, opinion.commune_code, now)
+    if burst is not None:
+        tx.card_burst_join(burst, opinion.id, now)
+        return []
+    return cards_for_new(tx, opinion)
+
+
+def burst_cards(tx: Tx, now: datetime) -> list[tuple[str, str, Reply]]:
+    """One grouped card for each burst that has gone quiet."""
+    notices: list[tuple[str, str, Reply]] = []
+    for burst, resident_id in tx.card_bursts_due(now - BURST_QUIET):
+        tx.card_burst_done(burst, now)
+        opinions = tx.card_burst_opinions(burst)
+        if not opinions:
+            continue
+        resident = tx.resident_get(resident_id)
+        who = " · ".join(x for x in (
+            resident.village_name if resident else "",
+            texts.ORGANISATION_SHORT.get(resident.organisation.value, "") if resident else "",
+        ) if x) or "cử tri"  # fmt: skip
+        lines = [texts.BURST_CARD.format(
+            count=len(opinions), who=esc(who),
+            first=f"{to_local(opinions[0].created_at):%H:%M:%S}",
+            last=f"{to_local(opinions[-1].created_at):%H:%M:%S}")]  # fmt: skip
+        for op in opinions[:BURST_SHOWN]:
+            state = texts.STATE_NAMES[op.state]
+            flat = " ".join(op.text.split())
+            lines.append(f"• <code>{op.ref_code}</code> ({esc(state)}): "
+                         f"{esc(flat[:80] + ('…' if len(flat) > 80 else ''))}")  # fmt: skip
+        if len(opinions) > BURST_SHOWN:
+            lines.append(texts.BURST_MORE.format(more=len(opinions) - BURST_SHOWN))
+        lines.append(texts.BURST_HINT)
+        reply = Reply("\n".join(lines))
+        recipients = _front_recipients(tx, opinions[0].commune_code)
+        notices += [(channel, chat, reply) for channel, chat in recipients]
+    return notices
+
+
+def enqueue_burst_cards(tx: Tx, now: datetime) -> int:
+    """The scheduler's turn at `burst_cards`, for bursts no later message flushed."""
+    notices = burst_cards(tx, now)
+    for channel, chat, reply in notices:
+        tx.outbox_add(channel, chat, reply.payload(), now)
+    return len(notices)
 
 
 # -- actions -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import answers, sessions
+from bot import answers, moderation, sessions
 from bot.clock import VN_TZ, Clock
 from bot.health import Health
 from storage.repository import Store, Tx
@@ -51,6 +51,9 @@ class Scheduler:
                          id="sessions", next_run_time=first, **common)  # fmt: skip
         self.aps.add_job(self.deadlines_due, IntervalTrigger(seconds=self.every),
                          id="deadlines", next_run_time=first, **common)  # fmt: skip
+        quick = min(self.every, moderation.BURST_QUIET.total_seconds())
+        self.aps.add_job(self.bursts_due, IntervalTrigger(seconds=quick),
+                         id="bursts", next_run_time=first, **common)  # fmt: skip
         self.aps.start()
 
     def stop(self) -> None:
@@ -82,6 +85,10 @@ class Scheduler:
     async def deadlines_due(self) -> int:
         """Deadline reminders, overdue notices and escalations (each sent once)."""
         return await self._queue(answers.enqueue_deadline_notices, "deadline check")
+
+    async def bursts_due(self) -> int:
+        """Grouped cards of residents' bursts that have gone quiet."""
+        return await self._queue(moderation.enqueue_burst_cards, "burst cards")
 
     async def _queue(self, work: Callable[[Tx, datetime], int], what: str) -> int:
         """Run a service that queues messages; wake the sender if it queued any."""

@@ -7,6 +7,7 @@ Every function takes the open transaction and the current time, and does no othe
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from bot.model import (
 from bot.staff import seed_departments
 from nlp.duplicates import similar
 from nlp.labels import DIVERTED, FIELDS, KINDS, SCREENED_OUT
+from nlp.normalize import find_folded, personal_data
 from nlp.screening import Screener, Screening
 from storage.repository import OpinionEvent, Tx
 
@@ -212,14 +214,40 @@ def withdraw_opinion(tx: Tx, resident_id: int, ref_code: str, now: datetime) -> 
 
 
 def erase_resident(tx: Tx, resident_id: int, now: datetime) -> None:
-    """Delete personal data (the 2025 personal data law); opinions stay, without a name."""
+    """Delete personal data (Decree 13/2023, the 2025 personal data law): the record is
+    emptied, the raw messages and the chat's outbox copies are dropped, and inside what is
+    kept (the opinions, their earlier texts, officers' cards, answers, comments) the name,
+    phone numbers, e-mails and ID numbers are replaced by labels. The store then overwrites
+    the freed bytes (`Store.compact`)."""
     resident = tx.resident_get(resident_id)
     if resident is None:
         raise NotFound(str(resident_id))
+    markers = personal_markers(resident, tx.resident_texts(resident_id))
     resident.erase(now)
     tx.resident_update(resident)
     for channel, user_key, chat_id in tx.identities_delete(resident_id):
         tx.redact_channel_data(channel, user_key, chat_id)
+    tx.redact_texts(resident_id, markers)
+
+
+def personal_markers(resident: Resident, written: list[str]) -> list[tuple[str, str]]:
+    """What to replace, and by what: the name as registered and as typed, the phone as
+    registered, and every phone number, e-mail and ID number written in their texts."""
+    found: dict[str, str] = {}
+    for text in written:
+        for value, label in personal_data(text):
+            found.setdefault(value, label)
+        if resident.full_name:
+            for value in find_folded(text, resident.full_name):
+                found.setdefault(value, "[họ tên]")
+    if resident.full_name:
+        found.setdefault(resident.full_name, "[họ tên]")
+    if resident.phone:
+        found.setdefault(resident.phone, "[số điện thoại]")
+    for value, label in list(found.items()):  # as officers' cards quote it (HTML-escaped)
+        found.setdefault(html.escape(value, quote=False), label)
+    # Longest first, so a phone inside a longer ID-like run is not half replaced.
+    return sorted(found.items(), key=lambda item: -len(item[0]))
 
 
 def add_commune(

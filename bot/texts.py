@@ -255,6 +255,32 @@ DELETED = (
     "đăng ký lại."
 )
 DELETE_KEPT = "Dữ liệu của Ông/Bà được giữ nguyên."
+CONFIRM_HINT = (
+    "Xin Ông/Bà bấm một nút bên dưới, hoặc gõ «đồng ý» hay «không» (gõ /huy để thôi)."
+)
+CONSENT_HINT = (
+    "Xin Ông/Bà bấm nút «Tôi đồng ý» (hoặc gõ «đồng ý») để đăng ký, hoặc «Không đồng ý». "
+    "Nội dung Ông/Bà vừa nhắn đã được ghi lại; sau khi đăng ký, Ông/Bà có thể gửi nội dung "
+    "đó thành ý kiến."
+)
+FIRST_OFFER = (
+    "Trước khi đăng ký, Ông/Bà đã nhắn:\n«{preview}»\n"
+    "Ông/Bà có muốn gửi nội dung này thành ý kiến không?"
+)
+FIRST_SEND = "📨 Gửi thành ý kiến"
+FIRST_SKIP = "Không gửi"
+FIRST_SKIPPED = (
+    "Nội dung đó không được gửi thành ý kiến. Khi cần, Ông/Bà cứ nhắn ý kiến cho chúng tôi."
+)
+BURST_CARD = (
+    "📦 <b>{count} tin nhắn liên tiếp</b> từ một cử tri ({who}), {first}–{last}, đã được "
+    "ghi nhận riêng từng ý kiến:"
+)
+BURST_MORE = "… và {more} ý kiến khác."
+BURST_HINT = "Xem và xử lý từng ý kiến bằng /queue hoặc /history YK-…"
+OFFICER_GROUP_ONLY = (
+    "Lệnh của cán bộ chỉ dùng trong tin nhắn riêng với bot hoặc trong nhóm Mặt trận đã đăng ký."
+)
 
 STATE_NAMES: dict[OpinionState, str] = {
     OpinionState.RECEIVED: "Đã tiếp nhận",

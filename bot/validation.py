@@ -6,7 +6,7 @@ import re
 
 from bot import texts
 from bot.errors import ValidationError
-from nlp.normalize import clean_text
+from nlp.normalize import clean_text, fold
 
 MAX_OPINION_CHARS = 4096  # Telegram's own limit: whatever it delivers fits
 MIN_OPINION_WORDS = 3
@@ -54,3 +54,23 @@ def opinion_text(raw: str) -> str:
     if len(text.split()) < MIN_OPINION_WORDS:
         raise ValidationError(texts.OPINION_TOO_SHORT)
     return text
+
+
+_YES_WORDS = frozenset({"co", "ok", "oke", "okay", "okie", "vang", "yes", "u", "uh", "um",
+                        "xoa", "rut", "chac", "dongy", "duoc", "dc", "gui"})  # fmt: skip
+_NO_WORDS = frozenset({"khong", "ko", "k", "kg", "hong", "thoi", "huy", "no", "giu", "chua"})
+_MAX_ANSWER_WORDS = 6  # longer than that it is a sentence, not an answer to a yes/no question
+
+
+def yes_no(raw: str) -> bool | None:
+    """A typed answer to a yes/no question, with or without diacritics: True ("đồng ý",
+    "có", "ok", "vâng", "xóa hết", "rút"), False ("không", "thôi", "hủy", "giữ lại"), None
+    when it is neither or is a whole sentence (then the question is asked again)."""
+    words = re.findall(r"\w+", fold(clean_text(raw)).lower().replace("dong y", "dongy"))
+    if not words or len(words) > _MAX_ANSWER_WORDS:
+        return None
+    if any(w in _NO_WORDS for w in words):
+        return False
+    if any(w in _YES_WORDS for w in words) or words == ["da"]:
+        return True
+    return None

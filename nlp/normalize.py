@@ -117,6 +117,32 @@ def redact(text: str) -> str:
     return _ID_NUMBER.sub("[số giấy tờ]", text)
 
 
+def personal_data(text: str) -> list[tuple[str, str]]:
+    """The phone numbers, e-mails and ID numbers written in a text, each with the label that
+    replaces it when the text must be kept without them (erasure)."""
+    found = [(m.group(), "[email]") for m in _EMAIL.finditer(text)]
+    found += [(m.group(), "[số điện thoại]") for m in _PHONE.finditer(text)]
+    found += [(m.group(), "[số giấy tờ]") for m in _ID_NUMBER.finditer(text)]
+    return found
+
+
+def find_folded(text: str, phrase: str) -> list[str]:
+    """Where `phrase` occurs in `text` ignoring case and diacritics, as written in `text`
+    (so "nguyen van an" is found for "Nguyễn Văn An")."""
+    text, target = unicodedata.normalize("NFC", text), fold(phrase)
+    if not target:
+        return []
+    folded = "".join(_fold_char(ch) for ch in text)  # one character for one: same offsets
+    pattern = r"\s+".join(re.escape(word) for word in target.split())
+    return [text[m.start() : m.end()] for m in re.finditer(pattern, folded)]
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    base = _MARKS.sub("", unicodedata.normalize("NFD", ch.lower().replace("đ", "d")))
+    return base if len(base) == 1 else ch
+
+
 def prepare(text: str) -> tuple[str, str]:
     """The message as the classifier reads it: (accented words, the same words folded).
 

@@ -93,6 +93,7 @@ class SqliteStore:
             "PRAGMA cache_size=-65536",  # 64 MiB of pages: indexes stay in memory
             "PRAGMA mmap_size=268435456",  # read through the OS page cache, no copies
             "PRAGMA temp_store=MEMORY",
+            "PRAGMA secure_delete=ON",  # erased personal data is overwritten, not just freed
         ):
             await self._conn.execute(pragma)
         await self.run(_migrate)
@@ -150,6 +151,15 @@ class SqliteStore:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
+
+    async def compact(self) -> None:
+        """Copy the WAL into the database and truncate it, so that the journal keeps no old
+        page images (with secure_delete, freed space in the database is already zeroed)."""
+        await self.run(lambda tx: None)  # after every unit queued before us has committed
+        try:
+            await self.conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as err:  # another process reading: the next checkpoint does it
+            log.warning("WAL checkpoint after erasure failed: %s", err)
 
     async def schema_version(self) -> int:
         return await self.run(
@@ -1330,6 +1340,50 @@ class SqliteTx:
         )
         return [_opinion(r) for r in rows]
 
+    # -- card bursts: one resident's rapid opinions, carded together -------------------------
+    def opinions_since(self, resident_id: int, since: datetime) -> int:
+        row = self._one(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM opinions WHERE resident_id = ?"
+            " AND created_at >= ? ORDER BY id DESC LIMIT 100)",
+            (resident_id, iso(since)),
+        )
+        return int(row[0]) if row else 0
+
+    def card_burst_open(self, resident_id: int, since: datetime) -> int | None:
+        row = self._one(
+            "SELECT id FROM card_bursts WHERE resident_id = ? AND carded_at IS NULL"
+            " AND last_at >= ? ORDER BY id DESC LIMIT 1",
+            (resident_id, iso(since)),
+        )
+        return int(row[0]) if row else None
+
+    def card_burst_add(self, resident_id: int, commune_code: int, now: datetime) -> int:
+        return self._insert(
+            "INSERT INTO card_bursts (resident_id, commune_code, first_at, last_at)"
+            " VALUES (?, ?, ?, ?)",
+            (resident_id, commune_code, iso(now), iso(now)),
+        )
+
+    def card_burst_join(self, burst_id: int, opinion_id: int, now: datetime) -> None:
+        self.conn.execute("UPDATE opinions SET card_burst = ? WHERE id = ?", (burst_id, opinion_id))
+        self.conn.execute("UPDATE card_bursts SET last_at = ? WHERE id = ?", (iso(now), burst_id))
+
+    def card_bursts_due(self, quiet_since: datetime) -> list[tuple[int, int]]:
+        """Open bursts with no new opinion since `quiet_since`: (burst id, resident id)."""
+        rows = self._all(
+            "SELECT id, resident_id FROM card_bursts WHERE carded_at IS NULL AND last_at < ?"
+            " ORDER BY id",
+            (iso(quiet_since),),
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    def card_burst_opinions(self, burst_id: int) -> list[Opinion]:
+        rows = self._all("SELECT * FROM opinions WHERE card_burst = ? ORDER BY id", (burst_id,))
+        return [_opinion(r) for r in rows]
+
+    def card_burst_done(self, burst_id: int, now: datetime) -> None:
+        self.conn.execute("UPDATE card_bursts SET carded_at = ? WHERE id = ?", (iso(now), burst_id))
+
     def opinion_count_of_resident(self, resident_id: int) -> int:
         row = self._one("SELECT COUNT(*) FROM opinions WHERE resident_id = ?", (resident_id,))
         return int(row[0]) if row else 0
@@ -1459,6 +1513,39 @@ class SqliteTx:
         )
 
     # -- erasure -----------------------------------------------------------------------------
+    def resident_texts(self, resident_id: int) -> list[str]:
+        rows = self._all(
+            "SELECT text FROM opinions WHERE resident_id = ?"
+            " UNION ALL SELECT r.old_text FROM opinion_revisions r"
+            " JOIN opinions o ON o.id = r.opinion_id WHERE o.resident_id = ?"
+            " UNION ALL SELECT comment FROM satisfaction WHERE resident_id = ?",
+            (resident_id, resident_id, resident_id),
+        )
+        return [row[0] for row in rows if row[0]]
+
+    # Columns that may quote a resident's words (cards, answers, raw updates, feedback).
+    _QUOTING = (
+        ("opinions", "text"),
+        ("opinion_revisions", "old_text"),
+        ("satisfaction", "comment"),
+        ("outbox", "payload"),
+        ("inbox", "payload"),
+        ("answers", "text"),
+        ("nlp_feedback", "text"),
+    )
+
+    def redact_texts(self, resident_id: int, markers: Sequence[tuple[str, str]]) -> None:
+        for value, label in markers:
+            if len(value.strip()) < 3:
+                continue
+            for table, column in self._QUOTING:
+                for variant in {value, json.dumps(value, ensure_ascii=False)[1:-1]}:
+                    self.conn.execute(
+                        f"UPDATE {table} SET {column} = replace({column}, ?, ?)"
+                        f" WHERE instr({column}, ?) > 0",
+                        (variant, label, variant),
+                    )
+
     def redact_channel_data(self, channel: str, user_key: str, chat_id: str) -> None:
         """Remove what the channel told us about a person (names, usernames in raw updates)."""
         self.conn.execute(

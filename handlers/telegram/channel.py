@@ -222,7 +222,7 @@ class TelegramChannel:
 
     async def quarantine(self, event_key: str, raw: str, err: BaseException) -> None:
         reason = f"{type(err).__name__}: {err}"
-        log.error("telegram update %s quarantined: %s", event_key, reason[:300])
+        log.error("telegram update %r quarantined: %r", event_key, reason[:300])
         metrics.UPDATES_QUARANTINED.labels(CHANNEL).inc()
         await self.store.inbox_quarantine(CHANNEL, event_key, raw, reason, self.clock.now())
 

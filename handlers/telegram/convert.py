@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.errors import PermanentSendError, TransientSendError
 from bot.messages import Inbound, InboundKind
 from bot.texts import OFFICER_COMMANDS
+from handlers.telegram.html import split_html
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096
@@ -67,6 +68,7 @@ def retry_seconds(err: RetryAfter) -> float:
 def _group_inbound(update: Update, base: dict) -> Inbound:
     """In a group (the Front's working group) only officers' buttons and commands count;
     residents' conversations happen in private chats."""
+    base = {**base, "group": True}
     query = update.callback_query
     if query is not None and (query.data or "").startswith(("m:", "q:")):
         return Inbound(kind=InboundKind.CHOICE, choice=query.data or "", **base)
@@ -95,12 +97,22 @@ class TelegramTransport:
         self.bot = bot
 
     async def deliver(self, chat_id: str, payload: dict[str, Any]) -> str | None:
+        """Send the payload: a text over Telegram's limit (counted as the reader sees it) as
+        several messages split between paragraphs, the buttons under the last one."""
+        parts = split_html(payload["text"], MAX_TEXT)
+        remote = None
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            remote = await self._send(chat_id, part, payload.get("choices") if last else None)
+        return remote
+
+    async def _send(self, chat_id: str, text: str, choices: list[list[str]] | None) -> str:
         try:
             message = await self.bot.send_message(
                 chat_id=int(chat_id),
-                text=payload["text"][:MAX_TEXT],
+                text=text,
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(payload.get("choices") or []),
+                reply_markup=keyboard(choices or []),
                 link_preview_options=_NO_PREVIEW,
             )
         except RetryAfter as err:

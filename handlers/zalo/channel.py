@@ -77,7 +77,7 @@ class ChatQueues:
                     try:
                         await queue[0]()
                     except Exception:  # the inbox keeps it; the next start handles it again
-                        log.exception("zalo: handling a message of chat %s failed", key)
+                        log.exception("zalo: handling a message of chat %r failed", key)
                 queue.popleft()
         finally:
             self._queues.pop(key, None)
@@ -201,7 +201,7 @@ class ZaloChannel:
 
     async def quarantine(self, key: str, raw: str, err: BaseException) -> None:
         reason = f"{type(err).__name__}: {err}"
-        log.error("zalo update %s quarantined: %s", key, reason[:300])
+        log.error("zalo update %r quarantined: %r", key, reason[:300])
         metrics.UPDATES_QUARANTINED.labels(CHANNEL).inc()
         await self.store.inbox_quarantine(CHANNEL, key, raw, reason, self.clock.now())
 
