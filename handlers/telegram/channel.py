@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import EndPointNotFound, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
     BaseUpdateProcessor,
@@ -263,7 +263,7 @@ class TelegramChannel:
                 )  # fmt: skip
             except TimedOut:
                 continue
-            except InvalidToken as err:
+            except (InvalidToken, EndPointNotFound) as err:  # PTB says the latter for a raw 401
                 raise FatalError("Telegram rejected the bot token; polling stops") from err
             except RetryAfter as err:
                 await asyncio.sleep(retry_seconds(err))

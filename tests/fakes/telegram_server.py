@@ -160,6 +160,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] = {}
         self.blocked: set[int] = set()
         self.fail_next: list[int] = []  # HTTP statuses to answer the next sendMessage calls with
+        self.get_updates_status: int | None = None  # answer every getUpdates with this error
         self.pushed_at: dict[int, float] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -349,6 +350,8 @@ class FakeTelegram:
         return _ok(me | {"can_join_groups": True, "can_read_all_group_messages": False})
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> web.Response:
+        if self.get_updates_status is not None:
+            return _error(self.get_updates_status, "Unauthorized")
         if self.webhook.get("url"):
             return _error(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
