@@ -95,6 +95,14 @@ class Supervisor:
         if not self.failed.done():
             self.failed.set_result(err)
 
+    async def cancel(self, name: str) -> None:
+        """Stop one task (its owner is stopping) without it counting as a death."""
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
     async def stop(self) -> None:
         tasks = list(self._tasks.values())
         self._tasks.clear()

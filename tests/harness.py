@@ -15,6 +15,7 @@ from bot.app import Runtime, runtime
 from bot.clock import VN_TZ, ManualClock
 from bot.config import Settings
 from bot.model import DialogueSession, StaffRole
+from handlers import operator
 from handlers.telegram.channel import TelegramChannel
 from handlers.zalo.channel import ZaloChannel
 from storage.repository import Tx
@@ -151,13 +152,21 @@ class RunningBot:
 async def start_bot(
     settings: Settings, tg: FakeTelegram, clock: ManualClock, zl: FakeZalo | None = None
 ) -> RunningBot:
+    """The bot's runtime and channels, wired as `bot.app.run_channels` wires them (the
+    outbox loop runs; the scheduler is driven by the tests through `run_due`)."""
     stack = contextlib.AsyncExitStack()
     rt = await stack.enter_async_context(runtime(settings, clock))
-    channel = TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
+    names = ["telegram"] + (["zalo"] if zl is not None else [])
+    routes = operator.routes(rt.store, rt.clock, names)
+    channel = TelegramChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock,
+                              rt.supervisor, rt.health)  # fmt: skip
+    channel.operator_routes = routes
     await channel.start()
     zalo = None
     if zl is not None:
-        zalo = ZaloChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock)
+        zalo = ZaloChannel(settings, rt.store, rt.conversation, rt.sender, rt.clock,
+                           rt.supervisor, rt.health)  # fmt: skip
+        zalo.operator_routes = routes
         await zalo.start()
     outbox = asyncio.create_task(rt.sender.run())
     return RunningBot(rt, channel, tg, clock, stack, outbox, zalo, zl)

@@ -120,6 +120,15 @@ async def test_webhooks_answer_400_to_unreadable_bodies(
         await bot.settle()
         kept = {q.event_key for q in await bot.rt.store.inbox_quarantined()}
         assert "900007" in kept  # the poison update was kept aside, not lost
+        await bot.rt.health.flush()
+        async with aiohttp.ClientSession() as http:
+            async with http.get(telegram.replace("/telegram", "/healthz")) as r:
+                report = await r.json()
+            assert report["quarantined_updates"] >= 2
+            assert report["channels"]["telegram"]["last_ok"]  # the webhook calls count
+            assert report["channels"]["telegram"]["inbox_unhandled"] == 0
+            async with http.get(zalo.replace("/zalo", "/metrics")) as r:
+                assert 'doithoai_updates_quarantined_total{channel="telegram"}' in await r.text()
     finally:
         await bot.stop()
 

@@ -18,11 +18,19 @@ import json
 import logging
 import warnings
 from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, Update
-from telegram.error import EndPointNotFound, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    EndPointNotFound,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     BaseUpdateProcessor,
@@ -59,6 +67,7 @@ WEBHOOK_PATH = "/telegram"
 # so this also bounds the replies that may go out twice after a crash.
 MAX_CONCURRENT_UPDATES = 64
 INTAKE = f"{CHANNEL}:intake"  # the health component of this channel's intake
+WEBHOOK_WATCH_EVERY = 60.0  # seconds between two getWebhookInfo checks
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -121,6 +130,7 @@ def build_application(settings: Settings) -> Application:
 
 class TelegramChannel:
     name = CHANNEL
+
     def __init__(
         self,
         settings: Settings,
@@ -140,7 +150,6 @@ class TelegramChannel:
         self.app.bot_data["channel"] = self
         self.transport = TelegramTransport(self.app.bot)
         sender.transports[CHANNEL] = self.transport
-        self._own_supervisor = supervisor is None
         self.supervisor = supervisor or Supervisor()
         self.health = health
         self.operator_routes: dict[str, Handler] = {}  # /healthz, /metrics on the webhook
@@ -154,6 +163,7 @@ class TelegramChannel:
         await self.recover()
         if self.settings.telegram_mode == "webhook":
             await self._start_webhook()
+            self.supervisor.spawn("telegram-webhook-watch", self._watch_webhook)
         else:
             await self.app.bot.delete_webhook()
             self.supervisor.spawn("telegram-poll", self._poll)
@@ -182,8 +192,8 @@ class TelegramChannel:
                 delay = min(delay * 2, 60.0)
 
     async def stop(self) -> None:
-        if self._own_supervisor:
-            await self.supervisor.stop()
+        await self.supervisor.cancel("telegram-poll")
+        await self.supervisor.cancel("telegram-webhook-watch")
         if self._webhook is not None:
             await self._webhook.stop()
             self._webhook = None
@@ -311,6 +321,24 @@ class TelegramChannel:
             secret_token=self.settings.webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
         )
+
+    async def _watch_webhook(self) -> None:
+        """A quiet webhook is not a sick one: ask Telegram how delivery to us goes."""
+        while True:
+            try:
+                info = await self.app.bot.get_webhook_info()
+            except TelegramError as err:
+                self._intake_error(err)
+            else:
+                failed = info.last_error_date
+                recent = failed is not None and (
+                    datetime.now(UTC) - failed < timedelta(seconds=2 * WEBHOOK_WATCH_EVERY)
+                )
+                if recent:
+                    self._intake_error(RuntimeError(f"Telegram: {info.last_error_message}"))
+                elif self.health is not None:
+                    self.health.ok(INTAKE)
+            await asyncio.sleep(WEBHOOK_WATCH_EVERY)
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         """200 once stored; 400 for any body that is not an update we can read (and an update

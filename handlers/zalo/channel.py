@@ -109,7 +109,6 @@ class ZaloChannel:
         self.api = ZaloApi(settings.zalo_token, settings.zalo_api_url)
         sender.transports[CHANNEL] = ZaloTransport(self.api)
         self.chats = ChatQueues(MAX_CONCURRENT_UPDATES)
-        self._own_supervisor = supervisor is None
         self.supervisor = supervisor or Supervisor()
         self.health = health
         self.operator_routes: dict[str, Handler] = {}  # /healthz, /metrics on the webhook
@@ -122,6 +121,7 @@ class ZaloChannel:
         await self.recover()
         if self.settings.zalo_mode == "webhook":
             await self._start_webhook()
+            self.supervisor.spawn("zalo-webhook-watch", self._watch_webhook)
         else:
             await self.api.delete_webhook()  # getUpdates answers nothing while one is set
             self.supervisor.spawn("zalo-poll", self._poll)
@@ -148,8 +148,8 @@ class ZaloChannel:
             delay = min(delay * 2, 60.0)
 
     async def stop(self) -> None:
-        if self._own_supervisor:
-            await self.supervisor.stop()
+        await self.supervisor.cancel("zalo-poll")
+        await self.supervisor.cancel("zalo-webhook-watch")
         if self._webhook is not None:
             await self._webhook.stop()
             self._webhook = None
@@ -245,6 +245,18 @@ class ZaloChannel:
             self.settings.webhook_listen, self.settings.zalo_webhook_port
         )
         await self.api.set_webhook(url, secret)
+
+    async def _watch_webhook(self) -> None:
+        """A quiet webhook is not a sick one: while Zalo answers us, intake counts as well."""
+        while True:
+            try:
+                await self.api.get_me()
+            except (ZaloApiError, ZaloNetworkError) as err:
+                self._intake_error(err)
+            else:
+                if self.health is not None:
+                    self.health.ok(INTAKE)
+            await asyncio.sleep(60.0)
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         secret = self.settings.zalo_webhook_secret or ""
