@@ -155,3 +155,46 @@ async def test_sigkill_mid_broadcast_tells_everyone_once(tmp_path: Path) -> None
     assert sum(deliveries.values()) - count <= MAX_IN_FLIGHT  # repeats only from the kill
     assert query(db, "SELECT status, COUNT(*) FROM outbox GROUP BY status") == [("sent", count)]
     assert query(db, "SELECT kind, recipients FROM broadcasts") == [("announce", count)]
+
+
+async def test_a_restart_does_not_wait_out_the_dead_workers_leases(tmp_path: Path) -> None:
+    """Replies leased to a killed worker go out as soon as the next one starts, not when
+    their (here two-minute) lease would have run out."""
+    db = tmp_path / "doithoai.sqlite3"
+    store = SqliteStore(db)
+    await store.open()
+    now = SystemClock().now()
+    users = await register_residents(store, SystemClock(), 150, COMMUNE, now + timedelta(days=14),
+                                     now + timedelta(days=12))  # fmt: skip
+    await store.close()
+    tg = await FakeTelegram(limits=Limits(rate=10_000, chat_rate=1000, latency=0.02)).start()
+
+    def launch() -> Awaitable[asyncio.subprocess.Process]:
+        env = bot_process_env(db, tg, flood_limit="1000", outbox_lease="120")
+        return asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run",
+                                              cwd=db.parent, env=env,
+                                              stdin=asyncio.subprocess.DEVNULL)  # fmt: skip
+
+    process = await launch()
+    try:
+        await tg.push(*(tg.text_update(u, f"Đề nghị sửa đường xóm {u % 7 + 1} trước Tết")
+                        for u in users))  # fmt: skip
+        await tg.wait_for(lambda: len(confirmations(tg)) >= 20, timeout=60)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+        stranded = query(db, "SELECT COUNT(*) FROM outbox WHERE status = 'sending'")[0][0]
+        assert stranded > 0, "no reply was in flight at the kill: nothing tested"
+        process = await launch()
+        await tg.wait_for(lambda: len(set(confirmations(tg))) >= len(users), timeout=45)
+        for _ in range(300):  # the stranded replies are sent again within seconds, not 120 s
+            if query(db, "SELECT COUNT(*) FROM outbox WHERE status != 'sent'") == [(0,)]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("replies leased to the killed worker still wait")
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+        await tg.stop()
+    assert query(db, "SELECT COUNT(*) FROM workers WHERE stopped_at IS NULL") == [(0,)]
