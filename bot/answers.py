@@ -26,6 +26,7 @@ from bot.model import (
     Role,
     StaffRole,
 )
+from bot.services import enqueue
 from bot.texts import esc
 from bot.workdays import WorkingCalendar
 from nlp.labels import FIELDS
@@ -388,7 +389,4 @@ def record_meeting_opinion(tx: Tx, officer: str, commune_code: int, raised_by: s
 
 def enqueue_deadline_notices(tx: Tx, now: datetime) -> int:
     """The periodic job: deadline notices into the outbox (the outbox loop sends them)."""
-    notices = check_deadlines(tx, now)
-    for channel, chat, reply in notices:
-        tx.outbox_add(channel, chat, reply.payload(), now)
-    return len(notices)
+    return enqueue(tx, check_deadlines(tx, now), now)

@@ -935,7 +935,6 @@ class Conversation:
 
     @staticmethod
     def _ask_withdraw(turn: Turn, code: str, hint: bool = False) -> list[Reply]:
-        assert turn.resident is not None and turn.resident.id is not None
         opinion = turn.tx.opinion_by_code(code)
         text = texts.CONFIRM_WITHDRAW.format(
             code=esc(code), preview=preview(opinion.text if opinion else "")

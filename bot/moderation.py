@@ -19,7 +19,7 @@ from bot.clock import to_local
 from bot.errors import InvalidTransition
 from bot.messages import Choice, Reply
 from bot.model import TRANSITIONS, Opinion, OpinionState, Role, StaffRole
-from bot.services import record_correction, similar_opinions
+from bot.services import enqueue, record_correction, similar_opinions
 from bot.texts import esc
 from nlp.labels import FIELDS, KINDS
 from nlp.normalize import fold
@@ -202,10 +202,7 @@ def burst_cards(tx: Tx, now: datetime) -> list[tuple[str, str, Reply]]:
 
 def enqueue_burst_cards(tx: Tx, now: datetime) -> int:
     """The scheduler's turn at `burst_cards`, for bursts no later message flushed."""
-    notices = burst_cards(tx, now)
-    for channel, chat, reply in notices:
-        tx.outbox_add(channel, chat, reply.payload(), now)
-    return len(notices)
+    return enqueue(tx, burst_cards(tx, now), now)
 
 
 # -- actions -------------------------------------------------------------------------------

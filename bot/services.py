@@ -14,6 +14,7 @@ from datetime import datetime
 from bot import communes as official_list
 from bot import sessions
 from bot.errors import DuplicateKey, NotFound, StorageError, ValidationError
+from bot.messages import Reply
 from bot.model import (
     Commune,
     DialogueSession,
@@ -280,3 +281,10 @@ def village_choice(tx: Tx, commune_code: int, village_id: int) -> Village:
     if village is None or village.commune_code != commune_code:
         raise NotFound(str(village_id))
     return village
+
+
+def enqueue(tx: Tx, notices: list[tuple[str, str, Reply]], now: datetime) -> int:
+    """Queue messages for the outbox loop (the scheduler's jobs); returns how many."""
+    for channel, chat, reply in notices:
+        tx.outbox_add(channel, chat, reply.payload(), now)
+    return len(notices)

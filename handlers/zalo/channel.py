@@ -228,11 +228,15 @@ class ZaloChannel:
             backoff = 1.0
             if self.health is not None:
                 self.health.ok(INTAKE)
-            event = event_of(update)
-            if event is None:
+            if update is None:
                 continue
+            raw = json.dumps(update, ensure_ascii=False)
+            event = event_of(update)
             try:
-                await self.accept([(event, json.dumps(update, ensure_ascii=False))])
+                if event is None:  # not an update we understand: kept aside, not dropped
+                    await self.quarantine(event_key({}, raw), raw, ValueError("not an update"))
+                    continue
+                await self.accept([(event, raw)])
             except Exception:  # Zalo has forgotten it already: say so, and keep polling
                 log.exception("zalo: an update could not be stored and is lost")
 
