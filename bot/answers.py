@@ -146,16 +146,15 @@ def submit_answer(
         notices = [(ch, key, card) for role in (Role.FRONT, Role.OFFICE)
                    for ch, key in _officers(tx, opinion.commune_code, role)]  # fmt: skip
         return texts.ANSWER_SENT_FOR_REVIEW.format(code=opinion.ref_code), notices
-    return texts.ANSWER_PUBLISHED.format(code=opinion.ref_code), publish(
-        tx, opinion, answer, officer, now
-    )
+    notices, unreached = publish(tx, opinion, answer, officer, now)
+    return published_text(opinion.ref_code, unreached), notices
 
 
 def review_card(tx: Tx, opinion: Opinion, answer: Answer) -> Reply:
     text = texts.REVIEW_CARD.format(
         code=opinion.ref_code, opinion=esc(opinion.text[:600]),
         department=esc(department_name(tx, opinion)), mode=esc(ANSWER_MODE_NAMES[answer.mode]),
-        answer=esc(answer.text[:2000]),
+        answer=esc(answer.text),
     )  # fmt: skip
     return Reply(text, (Choice("✅ Duyệt, gửi cử tri", f"r:{answer.id}:ok"),
                         Choice("↩ Trả lại đơn vị", f"r:{answer.id}:back")))  # fmt: skip
@@ -177,9 +176,8 @@ def review(tx: Tx, roles: list[StaffRole], officer: str, answer_id: int, ok: boo
         return f"Đã trả lại câu trả lời {opinion.ref_code}.", [
             (ch, key, back) for ch, key in
             _officers(tx, opinion.commune_code, Role.DEPARTMENT, opinion.department)]  # fmt: skip
-    return texts.ANSWER_PUBLISHED.format(code=opinion.ref_code), publish(
-        tx, opinion, answer, officer, now
-    )
+    notices, unreached = publish(tx, opinion, answer, officer, now)
+    return published_text(opinion.ref_code, unreached), notices
 
 
 def _event(
@@ -192,28 +190,53 @@ def _event(
     tx.opinion_events_add([OpinionEvent(opinion.id, before, opinion.state, actor, reason, now)])
 
 
-def publish(tx: Tx, opinion: Opinion, answer: Answer, actor: str, now: datetime) -> list[Notice]:
-    """The answer to the resident and to every resident whose opinion was merged into it."""
+def publish(
+    tx: Tx, opinion: Opinion, answer: Answer, actor: str, now: datetime
+) -> tuple[list[Notice], list[str]]:
+    """The answer to the resident and to every resident whose opinion was merged into it.
+
+    Returns the notices and the codes whose resident nobody can reach (erased their data,
+    or blocked the bot everywhere): those are recorded as answered in the file, not as
+    delivered, and the officer is told so."""
     assert answer.id is not None
     tx.answer_publish(answer.id, now)
     department = department_name(tx, opinion)
     summary = f"{ANSWER_MODE_NAMES[answer.mode]} ({department})"
-    if answer.final:  # answers are given to assigned opinions only (checked by the caller)
-        before = opinion.state
-        opinion.transition(S.ANSWERED, now)
-        opinion.transition(S.DELIVERED, now)
-        _event(tx, opinion, before, actor, summary, now)
-    else:
-        expected = f"{answer.expected_on:%d/%m/%Y}" if answer.expected_on else "—"
-        _event(tx, opinion, opinion.state, actor, f"{summary}, dự kiến {expected}", now)
     notices: list[Notice] = []
+    unreached: list[str] = []
     for member in [opinion, *tx.merged_members(opinion.id or 0)]:
-        if member is not opinion and answer.final and member.state is S.MERGED:
-            before = member.state
-            member.transition(S.DELIVERED, now)
-            _event(tx, member, before, actor, f"Nhận câu trả lời của {opinion.ref_code}", now)
-        notices += _to_resident(tx, member, answer, department)
-    return notices
+        if member is not opinion and member.state is not S.MERGED:
+            continue  # reopened on its own: it waits for its own answer
+        sent = _to_resident(tx, member, answer, department)
+        notices += sent
+        if not sent:
+            unreached.append(member.ref_code)
+        before = member.state
+        own = member is opinion
+        if answer.final:
+            if own:
+                member.transition(S.ANSWERED, now)
+            if sent:
+                member.transition(S.DELIVERED, now)
+            else:
+                if not own:
+                    member.transition(S.ANSWERED, now)
+        reason = summary if own else f"Nhận câu trả lời của {opinion.ref_code}"
+        if not answer.final:
+            expected = f"{answer.expected_on:%d/%m/%Y}" if answer.expected_on else "—"
+            reason += f", dự kiến {expected}"
+        if not sent:
+            reason += "; " + texts.ANSWER_KEPT_IN_FILE
+        _event(tx, member, before, actor, reason, now)
+    return notices, unreached
+
+
+def published_text(code: str, unreached: list[str]) -> str:
+    """What the officer who published is told: the truth about who received it."""
+    said = texts.ANSWER_PUBLISHED.format(code=code)
+    if unreached:
+        said += "\n" + texts.ANSWER_UNREACHED.format(codes=", ".join(unreached))
+    return said
 
 
 def _to_resident(tx: Tx, opinion: Opinion, answer: Answer, department: str) -> list[Notice]:
@@ -226,7 +249,7 @@ def _to_resident(tx: Tx, opinion: Opinion, answer: Answer, department: str) -> l
         details = texts.ANSWER_IN_PROGRESS_DETAIL.format(by=f"{answer.expected_on:%d/%m/%Y}")
     text = texts.RESIDENT_ANSWER.format(
         code=opinion.ref_code, department=esc(department), mode=esc(ANSWER_MODE_NAMES[answer.mode]),
-        answer=esc(answer.text[:3000]), details=details,
+        answer=esc(answer.text), details=details,  # whole: the channel splits long texts
     )  # fmt: skip
     choices = (
         ()
@@ -255,14 +278,12 @@ def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, c
         _event(tx, opinion, before, actor, "Cử tri hài lòng", now)
         return texts.THANKS_SATISFIED.format(code=opinion.ref_code), []
     opinion.transition(S.PENDING_REVIEW, now)
-    _event(
-        tx,
-        opinion,
-        before,
-        actor,
-        "Cử tri chưa hài lòng" + (f": {comment}" if comment else ""),
-        now,
-    )
+    reason = "Cử tri chưa hài lòng" + (f": {comment}" if comment else "")
+    if opinion.merged_into:  # reopened on its own: out of the group, its own card and answer
+        head = tx.opinion_get(opinion.merged_into)
+        reason += f"; tách khỏi nhóm {head.ref_code if head else opinion.merged_into}"
+        opinion.merged_into = None
+    _event(tx, opinion, before, actor, reason, now)
     from bot.moderation import cards_for_new
 
     note = Reply(texts.FRONT_UNSATISFIED.format(code=opinion.ref_code, comment=esc(comment or "—")))
@@ -287,51 +308,61 @@ def check_deadlines(tx: Tx, now: datetime) -> list[Notice]:
             names[code] = dict(tx.departments_list(code))
         name = names[code].get(opinion.department or "", opinion.department or "")
         due = f"{opinion.due_on:%d/%m/%Y}"
-        if 0 < left <= REMIND_DAYS_LEFT and tx.deadline_notice_once(opinion.id, "reminder", now):
-            msg = Reply(texts.DEADLINE_REMINDER.format(code=opinion.ref_code, due=due, left=left))
+        # Once per deadline: a reassignment or a reopening sets a new one, told anew.
+        key = f":{opinion.department}:{opinion.due_on.isoformat()}"
+        answer_button = (Choice(texts.ANSWER_BUTTON, f"d:{opinion.id}"),)
+        if 0 < left <= REMIND_DAYS_LEFT and tx.deadline_notice_once(opinion.id, "reminder" + key,
+                                                                     now):  # fmt: skip
+            msg = Reply(texts.DEADLINE_REMINDER.format(code=opinion.ref_code, due=due, left=left),
+                        answer_button)  # fmt: skip
             notices += [
-                (ch, key, msg)
-                for ch, key in _officers(
+                (ch, chat, msg)
+                for ch, chat in _officers(
                     tx, opinion.commune_code, Role.DEPARTMENT, opinion.department
                 )
             ]
-        if today > opinion.due_on and tx.deadline_notice_once(opinion.id, "overdue", now):
+        if today > opinion.due_on and tx.deadline_notice_once(opinion.id, "overdue" + key, now):
             msg = Reply(
                 texts.DEADLINE_OVERDUE.format(code=opinion.ref_code, due=due, department=esc(name))
             )
+            late_msg = Reply(msg.text, answer_button)  # the department can answer from it
             notices += [
-                (ch, key, msg)
+                (ch, chat, late_msg if role is Role.DEPARTMENT else msg)
                 for role in (Role.OFFICE, Role.FRONT, Role.DEPARTMENT)
-                for ch, key in _officers(
+                for ch, chat in _officers(
                     tx,
                     opinion.commune_code,
                     role,
                     opinion.department if role is Role.DEPARTMENT else None,
                 )
             ]
-        if late >= ESCALATE_AFTER and tx.deadline_notice_once(opinion.id, "escalation", now):
+        if late >= ESCALATE_AFTER and tx.deadline_notice_once(opinion.id, "escalation" + key,
+                                                               now):  # fmt: skip
             msg = Reply(
                 texts.DEADLINE_ESCALATION.format(
                     code=opinion.ref_code, due=due, department=esc(name), late=late
                 )
             )
             notices += [
-                (ch, key, msg)
+                (ch, chat, msg)
                 for role in (Role.OFFICE, Role.FRONT)
-                for ch, key in _officers(tx, opinion.commune_code, role)
+                for ch, chat in _officers(tx, opinion.commune_code, role)
             ]
-            notices += [(ch, key, msg) for ch, key, r in tx.staff_all() if r.role is Role.ADMIN]
+            notices += [(ch, chat, msg) for ch, chat, r in tx.staff_all() if r.role is Role.ADMIN]
     return notices
 
 
 def overdue_list(tx: Tx, roles: list[StaffRole], now: datetime) -> str:
     communes = {r.commune_code for r in roles if r.role in (Role.FRONT, Role.OFFICE)}
+    departments = {(r.commune_code, r.department) for r in roles if r.role is Role.DEPARTMENT}
     admin = any(r.role is Role.ADMIN for r in roles)
     today = to_local(now).date()
     rows = [
         o
         for o in tx.opinions_assigned_due()
-        if (admin or o.commune_code in communes) and o.due_on and o.due_on < today
+        if (admin or o.commune_code in communes or (o.commune_code, o.department) in departments)
+        and o.due_on
+        and o.due_on < today
     ]
     if not rows:
         return texts.NOTHING_OVERDUE

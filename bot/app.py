@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, Protocol, TextIO
 
 from bot import metrics
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, OffsetClock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.flood import FloodGuard
@@ -64,7 +64,8 @@ async def open_store(settings: Settings) -> AsyncIterator[SqliteStore]:
 async def runtime(
     settings: Settings, clock: Clock | None = None, screener: Screener | None = None
 ) -> AsyncIterator[Runtime]:
-    clock = clock or SystemClock()
+    if clock is None:
+        clock = OffsetClock(settings.clock_offset) if settings.clock_offset else SystemClock()
     store = SqliteStore(settings.database)
     await store.open()
     try:

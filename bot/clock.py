@@ -21,6 +21,17 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class OffsetClock:
+    """The system clock moved by a fixed offset (DOITHOAI_CLOCK_OFFSET): to try deadlines,
+    reminders and announcements by hand, in a demo or on a test server."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 class ManualClock:
     """A clock that only moves when told to: for tests and benchmarks."""
 

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,6 +18,7 @@ PREFIX = "DOITHOAI_"
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 _ZALO_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+_OFFSET = re.compile(r"^([+-]?\d+(?:\.\d+)?)([smhd]?)$")
 _ZALO_SECRET = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
 
 # name, default, meaning: the README's configuration table is written from this list.
@@ -46,6 +48,8 @@ VARIABLES: list[tuple[str, str, str]] = [
     ("ZALO_API_URL", "https://bot-api.zaloplatforms.com", "Zalo Bot API base URL."),
     ("ZALO_SEND_RATE", "10", "Messages per second sent on Zalo overall (Zalo publishes no limit)."),
     ("ZALO_CHAT_SEND_RATE", "1", "Messages per second to one Zalo chat, after a burst of 3."),
+    ("CLOCK_OFFSET", "0", "Move the bot's clock (e.g. `7d`, `36h`, `-2d`): to try deadlines and"
+     " announcements by hand. Never in production."),
     ("HEALTH_PORT", "", "Port of `/healthz` and `/metrics` on WEBHOOK_LISTEN (empty: only on a"
      " webhook server)."),
     ("LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING, ERROR."),
@@ -81,6 +85,7 @@ class Settings:
     zalo_send_rate: float = 10.0
     zalo_chat_send_rate: float = 1.0
     health_port: int | None = None
+    clock_offset: timedelta = timedelta(0)
 
     @classmethod
     def from_env(
@@ -111,6 +116,14 @@ class Settings:
             if not low <= number <= high:
                 problems.append(f"{PREFIX}{name}={number} must be between {low} and {high}")
             return number
+
+        def offset(raw: str) -> timedelta:
+            match = _OFFSET.match(raw.replace(" ", ""))
+            if not match:
+                problems.append(f"{PREFIX}CLOCK_OFFSET={raw!r} is not like 7d, 36h, 90m or -2d")
+                return timedelta(0)
+            unit = {"": "seconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+            return timedelta(**{unit[match.group(2)]: float(match.group(1))})
 
         token = get("TELEGRAM_TOKEN") or values.get("TELEGRAM_BOT_TOKEN", "").strip() or None
         if token and not _TOKEN.match(token):
@@ -200,6 +213,7 @@ class Settings:
             zalo_send_rate=float(integer("ZALO_SEND_RATE", 1, 1000)),
             zalo_chat_send_rate=float(integer("ZALO_CHAT_SEND_RATE", 1, 1000)),
             health_port=integer("HEALTH_PORT", 0, 65535) if get("HEALTH_PORT") else None,
+            clock_offset=offset(get("CLOCK_OFFSET")),
         )
         if problems:
             raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -286,6 +286,9 @@ class Conversation:
             self._save(tx, state, before, staff_reply, now, quiet)
             return staff_reply
         if resident is None and state.step not in REGISTRATION_STEPS | LINK_STEPS:
+            officer_help = self._officer_help(tx, inbound)
+            if officer_help is not None:  # an officer is not a resident to be registered
+                return officer_help
             state.step, state.data = NEW, {}
         elif resident is not None and state.step in REGISTRATION_STEPS | {NEW}:
             state.step, state.data = IDLE, {}
@@ -407,6 +410,21 @@ class Conversation:
         return moderation.history(tx, who, inbound.text)
 
     @staticmethod
+    def _officer_help(tx: Tx, inbound: Inbound) -> list[Reply] | None:
+        """Free text or /help from an officer who is not registered as a resident."""
+        free = inbound.kind in (InboundKind.TEXT, InboundKind.PHOTO, InboundKind.UNSUPPORTED)
+        asks = inbound.kind is InboundKind.COMMAND and (
+            COMMAND_ALIASES.get(inbound.command or "", inbound.command) == "help"
+        )
+        if not (free or asks):
+            return None
+        roles = tx.staff_roles(inbound.channel, inbound.user_key)
+        if not roles:
+            return None
+        names = ", ".join(sorted({ROLE_NAMES[r.role] for r in roles}))
+        return [Reply(texts.OFFICER_HELP.format(roles=esc(names)))]
+
+    @staticmethod
     def _numbered_choice(tx: Tx, inbound: Inbound) -> Inbound:
         """'2' typed after a list of choices means its second choice: on channels without
         buttons (Zalo, the console) and for anyone who prefers typing. The list is the one
@@ -499,10 +517,15 @@ class Conversation:
         text = texts.MY_HEADER.format(count=total)
         buttons: list[Choice] = []
         for op in opinions:
+            state = texts.STATE_NAMES[op.state]
+            if op.state is OpinionState.MERGED:  # answered with its group's head
+                head = services.group_head(turn.tx, op)
+                state = texts.MY_MERGED.format(code=head.ref_code,
+                                               state=texts.STATE_NAMES[head.state])  # fmt: skip
             text += texts.MY_ITEM.format(
                 code=op.ref_code,
                 date=date_text(op.created_at),
-                state=texts.STATE_NAMES[op.state],
+                state=state,
                 preview=preview(op.text, 100),
             )
             if len(buttons) < 2 * MY_BUTTONS and self._changeable(turn, op):
@@ -1071,9 +1094,11 @@ class Conversation:
         turn.state.step, turn.state.data = IDLE, {}
         if choice == f"withdraw_yes:{code}":
             try:
-                services.withdraw_opinion(turn.tx, turn.resident.id, code, turn.now)
+                opinion = services.withdraw_opinion(turn.tx, turn.resident.id, code, turn.now)
             except (CutoffPassed, InvalidTransition, NotFound) as err:
                 return [self._refusal(err, code)]
+            actor = f"resident:{turn.resident.id}"
+            turn.notify.extend(moderation.group_left_notices(turn.tx, opinion, actor, turn.now))
             return [Reply(texts.WITHDRAWN.format(code=esc(code)))]
         if choice.startswith(GLOBAL_CHOICES):
             return self._global_choice(turn)
@@ -1114,10 +1139,14 @@ def _start_answer(
     else:
         code = normalise_ref_code(args)
         opinion, mode = (tx.opinion_by_code(code) if code else None), ""
-    if opinion is None or not answers.may_answer(who.roles, opinion):
+    if not choice.startswith("d:") and not args.strip():
+        return [Reply(texts.ANSWER_USAGE)]
+    if opinion is None:
+        return [Reply(texts.ANSWER_UNKNOWN.format(code=esc(args.strip()[:20])))]
+    if not answers.may_answer(who.roles, opinion):
         return [Reply(texts.NOT_ALLOWED)]
     if opinion.state is not OpinionState.ASSIGNED:
-        return [Reply(texts.ANSWER_NOT_ASSIGNED.format(code=opinion.ref_code))]
+        return [_not_answerable(opinion)]
     if not mode:
         return [answers.department_card(tx, opinion)]
     try:
@@ -1126,6 +1155,16 @@ def _start_answer(
         return [Reply(texts.STALE_CHOICE)]
     state.step, state.data = "answer", {"opinion": opinion.id, "mode": answer_mode.value}
     return [answers.ask_answer(opinion, answer_mode)]
+
+
+def _not_answerable(opinion: Opinion | None) -> Reply:
+    """The true reason an opinion cannot be answered (now)."""
+    if opinion is None:
+        return Reply(texts.STALE_CHOICE)
+    if opinion.state in (OpinionState.PENDING_REVIEW, OpinionState.APPROVED):
+        return Reply(texts.ANSWER_NOT_ASSIGNED.format(code=opinion.ref_code))
+    return Reply(texts.ANSWER_NOT_OPEN.format(
+        code=opinion.ref_code, state=esc(texts.STATE_NAMES[opinion.state])))  # fmt: skip
 
 
 def _officer_step(
@@ -1143,7 +1182,11 @@ def _officer_step(
         opinion = tx.opinion_get(int(state.data["opinion"]))
         if opinion is None or opinion.state is not OpinionState.ASSIGNED:
             state.step, state.data = IDLE, {}
-            return [Reply(texts.STALE_CHOICE)]
+            return [_not_answerable(opinion)]
+        if not answers.may_answer(who.roles, opinion):  # reassigned since the step began
+            state.step, state.data = IDLE, {}
+            return [Reply(texts.ANSWER_MOVED.format(
+                code=opinion.ref_code, department=esc(answers.department_name(tx, opinion))))]
         said, notices = answers.submit_answer(
             tx, who.actor, opinion, AnswerMode(state.data["mode"]), text, now
         )

@@ -36,7 +36,7 @@ TRANSITIONS: dict[OpinionState, frozenset[OpinionState]] = {
     S.APPROVED: frozenset({S.ASSIGNED, S.PENDING_REVIEW}),
     S.DIVERTED: frozenset({S.PENDING_REVIEW}),
     S.REJECTED: frozenset({S.PENDING_REVIEW}),
-    S.MERGED: frozenset({S.PENDING_REVIEW, S.DELIVERED}),
+    S.MERGED: frozenset({S.PENDING_REVIEW, S.DELIVERED, S.ANSWERED}),
     S.ASSIGNED: frozenset({S.ANSWERED, S.ASSIGNED, S.APPROVED}),
     S.ANSWERED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.CLOSED, S.PENDING_REVIEW}),

@@ -19,7 +19,13 @@ from bot.clock import to_local
 from bot.errors import InvalidTransition
 from bot.messages import Choice, Reply
 from bot.model import TRANSITIONS, Opinion, OpinionState, Role, StaffRole
-from bot.services import enqueue, record_correction, similar_opinions
+from bot.services import (
+    enqueue,
+    record_correction,
+    regroup,
+    release_members,
+    similar_opinions,
+)
 from bot.texts import esc
 from nlp.labels import FIELDS, KINDS
 from nlp.normalize import fold
@@ -27,6 +33,7 @@ from storage.repository import OpinionEvent, Tx
 
 log = logging.getLogger(__name__)
 S = OpinionState
+Notice = tuple[str, str, Reply]  # channel, chat, message
 UNDO_WINDOW = timedelta(minutes=5)
 QUEUE_PAGE = 5
 REJECT_REASONS = {
@@ -337,8 +344,20 @@ def _assign(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> 
     opinion.department = arg
     notify = answers.on_assigned(tx, opinion, now)  # the deadline and the department's card
     _record(tx, who, opinion, before, f"Giao {names[arg]}", {"department": [old, arg]}, now)
-    return Outcome(_done(tx, opinion, f"Đã giao {opinion.ref_code} cho {esc(names[arg])}."),
-                   notify)  # fmt: skip
+    replies = _done(tx, opinion, f"Đã giao {opinion.ref_code} cho {esc(names[arg])}.")
+    if not notify:  # nobody would ever see the card: say so now, not at the deadline
+        replies.insert(1, Reply(texts.NO_DEPARTMENT_OFFICER.format(department=esc(names[arg]),
+                                                                   code=arg)))  # fmt: skip
+    if before is S.ASSIGNED and old and old != arg:  # the previous department stops
+        moved = Reply(texts.ASSIGNMENT_MOVED.format(code=opinion.ref_code,
+                                                    department=esc(names[arg])))  # fmt: skip
+        notify += [(ch, chat, moved) for ch, chat in
+                   tx.staff_with_role(opinion.commune_code, Role.DEPARTMENT, old)]  # fmt: skip
+    if before not in (S.APPROVED, S.ASSIGNED):  # on the agenda by the assignment itself
+        notify += _tell_resident(
+            tx, opinion, Reply(texts.RESIDENT_APPROVED.format(code=opinion.ref_code))
+        )
+    return Outcome(replies, notify)
 
 
 def _retag(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:
@@ -372,7 +391,8 @@ def _divert(kind: str):  # a handler per kind
         tell = Reply(texts.RESIDENT_DIVERTED.format(code=opinion.ref_code,
                      kind=esc(KINDS[kind].lower()), reception=esc(reception)))  # fmt: skip
         return Outcome(
-            _done(tx, opinion, f"Đã chuyển {opinion.ref_code}: {KINDS[kind]}."),
+            _done(tx, opinion, f"Đã chuyển {opinion.ref_code}: {KINDS[kind]}.")
+            + new_head_of_group(tx, opinion, who.actor, now),
             _tell_resident(tx, opinion, tell),
         )
 
@@ -388,7 +408,8 @@ def _reject(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> 
     _record(tx, who, opinion, before, reason, {}, now)
     tell = Reply(texts.RESIDENT_REJECTED.format(code=opinion.ref_code, reason=esc(reason)))
     return Outcome(
-        _done(tx, opinion, f"Đã không đưa {opinion.ref_code} ra hội nghị."),
+        _done(tx, opinion, f"Đã không đưa {opinion.ref_code} ra hội nghị.")
+        + new_head_of_group(tx, opinion, who.actor, now),
         _tell_resident(tx, opinion, tell),
     )
 
@@ -407,11 +428,30 @@ def _merge(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> O
     opinion.merged_into = target.id
     _record(tx, who, opinion, before, f"Gộp vào {target.ref_code}",
             {"merged_into": [old, target.id]}, now)  # fmt: skip
+    moved = regroup(tx, opinion, target, who.actor, now)  # its own members come along
     tell = Reply(texts.RESIDENT_MERGED.format(code=opinion.ref_code, target=target.ref_code))
-    return Outcome(
-        _done(tx, opinion, f"Đã gộp {opinion.ref_code} vào {target.ref_code}."),
-        _tell_resident(tx, opinion, tell),
+    done = f"Đã gộp {opinion.ref_code} vào {target.ref_code}" + (
+        f" (cùng {moved} ý kiến đã gộp vào {opinion.ref_code})." if moved else "."
     )
+    return Outcome(_done(tx, opinion, done), _tell_resident(tx, opinion, tell))
+
+
+def new_head_of_group(tx: Tx, head: Opinion, actor: str, now: datetime) -> list[Reply]:
+    """When a group's head leaves the agenda: what the Front reads about its new head."""
+    new_head = release_members(tx, head, actor, now)
+    if new_head is None or new_head.id is None:
+        return []
+    count = len(tx.merged_members(new_head.id))
+    note = Reply(texts.GROUP_NEW_HEAD.format(old=head.ref_code, new=new_head.ref_code,
+                                             count=count))  # fmt: skip
+    return [note, card(tx, new_head)]
+
+
+def group_left_notices(tx: Tx, head: Opinion, actor: str, now: datetime) -> list[Notice]:
+    """The same, sent to the Front, when the head left through its resident (withdrawn)."""
+    replies = new_head_of_group(tx, head, actor, now)
+    return [(ch, chat, reply) for ch, chat in _front_recipients(tx, head.commune_code)
+            for reply in replies]  # fmt: skip
 
 
 def _undo(tx: Tx, who: Officer, opinion: Opinion, arg: str, now: datetime) -> Outcome:

@@ -214,6 +214,60 @@ def withdraw_opinion(tx: Tx, resident_id: int, ref_code: str, now: datetime) -> 
     return opinion
 
 
+def group_head(tx: Tx, opinion: Opinion) -> Opinion:
+    """The opinion a merged one is answered with (the head of its group)."""
+    seen = {opinion.id}
+    while opinion.merged_into and opinion.merged_into not in seen:
+        head = tx.opinion_get(opinion.merged_into)
+        if head is None:
+            break
+        seen.add(head.id)
+        opinion = head
+    return opinion
+
+
+def regroup(tx: Tx, old_head: Opinion, new_head: Opinion, actor: str, now: datetime) -> int:
+    """Members of `old_head` follow it into `new_head`'s group: one head, members one level
+    below it, so an answer to the head reaches everyone. Returns how many moved."""
+    assert old_head.id is not None and new_head.id is not None
+    moved = 0
+    for member in tx.merged_members(old_head.id):
+        member.merged_into = new_head.id
+        member.updated_at = now
+        member.version += 1
+        tx.opinion_update(member)
+        assert member.id is not None
+        tx.opinion_event_add(member.id, member.state, member.state, actor,
+                             f"Theo nhóm gộp vào {new_head.ref_code}", now)  # fmt: skip
+        moved += 1
+    return moved
+
+
+def release_members(tx: Tx, head: Opinion, actor: str, now: datetime) -> Opinion | None:
+    """A head that leaves the agenda (withdrawn, rejected, diverted) must not orphan its
+    members: the oldest becomes the head, back in the Front's queue, with the others."""
+    assert head.id is not None
+    members = [m for m in tx.merged_members(head.id) if m.state is OpinionState.MERGED]
+    if not members:
+        return None
+    new_head, rest = members[0], members[1:]
+    assert new_head.id is not None
+    new_head.merged_into = None
+    new_head.transition(OpinionState.PENDING_REVIEW, now)
+    new_head.version += 1
+    tx.opinion_update(new_head)
+    tx.opinion_event_add(new_head.id, OpinionState.MERGED, OpinionState.PENDING_REVIEW, actor,
+                         f"Đứng đầu nhóm thay {head.ref_code}", now)  # fmt: skip
+    for member in rest:
+        member.merged_into = new_head.id
+        member.version += 1
+        tx.opinion_update(member)
+        assert member.id is not None
+        tx.opinion_event_add(member.id, member.state, member.state, actor,
+                             f"Theo nhóm gộp vào {new_head.ref_code}", now)  # fmt: skip
+    return new_head
+
+
 def erase_resident(tx: Tx, resident_id: int, now: datetime) -> None:
     """Delete personal data (Decree 13/2023, the 2025 personal data law): the record is
     emptied, the raw messages and the chat's outbox copies are dropped, and inside what is

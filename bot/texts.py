@@ -223,6 +223,7 @@ NO_SESSION = (
 MY_HEADER = "<b>Ý kiến của Ông/Bà</b> ({count}):"
 MY_EMPTY = "Ông/Bà chưa gửi ý kiến nào. Gõ nội dung ý kiến và gửi để bắt đầu."
 MY_ITEM = "\n\n<code>{code}</code> · {date} · <b>{state}</b>\n{preview}"
+MY_MERGED = "Đã gộp vào {code} · {state}"
 MY_MORE = "\n\n(Hiển thị {shown} ý kiến gần nhất.)"
 ASK_CODE = (
     "Xin gõ kèm mã ý kiến, ví dụ: <code>/{command} YK-7K3M9Q</code> (gõ /my để xem mã các "
@@ -278,6 +279,10 @@ BURST_CARD = (
 )
 BURST_MORE = "… và {more} ý kiến khác."
 BURST_HINT = "Xem và xử lý từng ý kiến bằng /queue hoặc /history YK-…"
+GROUP_NEW_HEAD = (
+    "Ý kiến đứng đầu nhóm gộp <code>{old}</code> không còn trong chương trình; "
+    "<code>{new}</code> nay đứng đầu nhóm ({count} ý kiến gộp vào) và chờ xem xét."
+)
 OFFICER_GROUP_ONLY = (
     "Lệnh của cán bộ chỉ dùng trong tin nhắn riêng với bot hoặc trong nhóm Mặt trận đã đăng ký."
 )
@@ -370,6 +375,36 @@ ASK_ANSWER_FORWARDED = (
 )
 ANSWER_NEEDS_DATE = "Xin gõ kèm ngày theo dạng dd/mm/yyyy (ví dụ 15/01/2027). Gõ lại nội dung:"
 ANSWER_PUBLISHED = "Đã gửi câu trả lời <code>{code}</code> tới cử tri."
+ANSWER_KEPT_IN_FILE = "cử tri không còn nhận được tin nhắn; câu trả lời được lưu vào hồ sơ"
+ANSWER_UNREACHED = (
+    "Lưu ý: {codes} — cử tri đã xóa dữ liệu hoặc không còn nhận tin nhắn; câu trả lời được "
+    "lưu vào hồ sơ."
+)
+ANSWER_BUTTON = "✍️ Trả lời"
+ANSWER_USAGE = (
+    "Xin gõ kèm mã ý kiến cần trả lời, ví dụ: <code>/answer YK-7K3M9Q</code> "
+    "(gõ /overdue để xem các ý kiến quá hạn)."
+)
+ANSWER_UNKNOWN = "Không tìm thấy ý kiến «{code}». Xin kiểm tra lại mã ý kiến."
+ANSWER_NOT_OPEN = (
+    "Ý kiến <code>{code}</code> đang ở tình trạng «{state}» nên không cần trả lời nữa."
+)
+ANSWER_MOVED = (
+    "Ý kiến <code>{code}</code> đã được giao lại cho {department}; câu trả lời của đơn vị "
+    "không được gửi. Xin liên hệ Ủy ban MTTQ nếu cần."
+)
+ASSIGNMENT_MOVED = (
+    "Ý kiến <code>{code}</code> đã được chuyển sang {department}; đơn vị không cần trả lời nữa."
+)
+NO_DEPARTMENT_OFFICER = (
+    "⚠ {department} chưa có cán bộ nào nhận ý kiến qua bot: xin quản trị viên thêm cán bộ "
+    "(doithoai admin add-officer … --department {code}), hoặc giao cho đơn vị khác."
+)
+OFFICER_HELP = (
+    "Ông/Bà đang dùng bot với vai trò cán bộ ({roles}). Các lệnh: /queue, /stats, "
+    "/history YK-…, /answer YK-…, /overdue, /record, /sessions, /newsession, /cancel. "
+    "Gõ /start nếu muốn đăng ký gửi ý kiến như một cử tri."
+)
 ANSWER_SENT_FOR_REVIEW = (
     "Câu trả lời <code>{code}</code> đã chuyển Mặt trận/Văn phòng duyệt trước khi gửi."
 )

@@ -52,3 +52,22 @@ def test_readme_documents_every_variable() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for name, _, _ in VARIABLES:
         assert f"`DOITHOAI_{name}`" in readme, name
+
+
+async def test_clock_offset_moves_the_clock(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.app import runtime
+
+    assert Settings.parse({"DOITHOAI_CLOCK_OFFSET": "7d"}).clock_offset == timedelta(days=7)
+    assert Settings.parse({"DOITHOAI_CLOCK_OFFSET": "-36h"}).clock_offset == timedelta(hours=-36)
+    assert Settings.parse({}).clock_offset == timedelta(0)
+    with pytest.raises(ConfigError, match="CLOCK_OFFSET"):
+        Settings.parse({"DOITHOAI_CLOCK_OFFSET": "next week"})
+    from tests.harness import MODEL_DIR
+
+    settings = Settings.parse({"DOITHOAI_CLOCK_OFFSET": "7d", "DOITHOAI_MODEL_DIR": str(MODEL_DIR),
+                               "DOITHOAI_DATABASE": str(tmp_path / "db.sqlite3")})  # fmt: skip
+    async with runtime(settings) as rt:
+        ahead = rt.clock.now() - datetime.now(UTC)
+    assert timedelta(days=7) - timedelta(seconds=5) < ahead <= timedelta(days=7)

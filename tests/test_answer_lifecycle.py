@@ -1,0 +1,226 @@
+"""An opinion's answer follows it through merges, reassignments, reopenings and erasure:
+who must answer, by when, what was sent to whom."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import answers
+from bot.model import Role, StaffRole
+from tests.harness import COMMUNE, Person, RunningBot, add_staff, card_of, submit
+
+ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún nặng"
+ROAD_2 = "Bà con xóm 5 đề nghị sửa đoạn đường liên thôn bị sụt lún từ xóm 3"
+ROAD_3 = "Đường liên thôn xóm 3 đi xóm 5 sụt lún, đề nghị xã sớm sửa chữa"
+LAN, KINH_TE, DIA_CHINH = 900, 950, 951
+
+
+@pytest.fixture
+async def commune(bot: RunningBot) -> RunningBot:
+    await add_staff(bot, {
+        LAN: StaffRole(Role.FRONT, COMMUNE),
+        KINH_TE: StaffRole(Role.DEPARTMENT, COMMUNE, "kinh_te"),
+        DIA_CHINH: StaffRole(Role.DEPARTMENT, COMMUNE, "dia_chinh"),
+    })  # fmt: skip
+    return bot
+
+
+async def press_card(bot: RunningBot, code: str, label: str, then: str | None = None) -> list:
+    """The Front officer presses a card button (and a button of the menu it opens)."""
+    lan = Person(bot.tg, LAN, bot.clock)
+    card = card_of(lan, code)
+    button = next(v for text, v in card.buttons if text == label)
+    said = await lan.send_update(bot.tg.callback_update(LAN, button, card), expect=1 if then
+                                 else 2)  # fmt: skip
+    if then is not None:
+        (menu,) = said
+        value = next(v for text, v in menu.buttons if then in text or v.endswith(":" + then))
+        said = await lan.press(value, expect=2)
+    await bot.settle()
+    return said
+
+
+async def merge(bot: RunningBot, code: str, into: str) -> None:
+    """The Front merges `code` into `into` (the merge menu's button for it)."""
+    ((oid, version),) = await bot.fetch("SELECT id, version FROM opinions WHERE ref_code = ?",
+                                        code)  # fmt: skip
+    ((target,),) = await bot.fetch("SELECT id FROM opinions WHERE ref_code = ?", into)
+    lan = Person(bot.tg, LAN, bot.clock)
+    await lan.send_update(bot.tg.callback_update(LAN, f"m:{oid}:{version}:m:{target}"), expect=2)
+    await bot.settle()
+
+
+async def deadlines(bot: RunningBot) -> None:
+    """What the scheduler's deadline check does when it wakes."""
+    now = bot.clock.now()
+    await bot.rt.store.run(lambda tx: answers.enqueue_deadline_notices(tx, now))
+    await bot.rt.sender.drain()
+
+
+async def states(bot: RunningBot) -> list[tuple]:
+    return await bot.fetch("SELECT ref_code, state, merged_into IS NOT NULL FROM opinions"
+                           " ORDER BY id")  # fmt: skip
+
+
+def answers_to(person: Person) -> list:
+    return [m for m in person.inbox if "Trả lời ý kiến" in m.visible]
+
+
+async def answer(bot: RunningBot, dept_id: int, text: str, mode: str = "Trả lời bằng văn bản"):
+    dept = Person(bot.tg, dept_id, bot.clock)
+    await dept.press(mode)
+    (done,) = await dept.send(text)
+    await bot.settle()
+    return done
+
+
+async def test_chained_merges_reach_every_resident(commune: RunningBot) -> None:
+    bot = commune
+    a, code_a = await submit(bot, 101, ROAD)
+    b, code_b = await submit(bot, 202, ROAD_2, name="Trần Văn Bình", village="Xóm 1", phone=None)
+    c, code_c = await submit(bot, 303, ROAD_3, name="Lê Văn Cường", village="Xóm 3", phone=None)
+    await merge(bot, code_a, code_b)  # A into B
+    await merge(bot, code_b, code_c)  # then B into C: A follows
+    heads = await bot.fetch("SELECT o.ref_code, h.ref_code FROM opinions o JOIN opinions h"
+                            " ON h.id = o.merged_into ORDER BY o.id")  # fmt: skip
+    assert heads == [(code_a, code_c), (code_b, code_c)]
+    (mine,) = await a.send("/my")
+    assert f"Đã gộp vào {code_c}" in mine.visible
+    await press_card(bot, code_c, "🏢 Giao đơn vị", "⭐")
+    done = await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
+    assert "Đã gửi câu trả lời" in done.visible
+    for person, code in ((a, code_a), (b, code_b), (c, code_c)):
+        (got,) = answers_to(person)
+        assert code in got.visible and "quý I" in got.visible
+    assert [s for _, s, _ in await states(bot)] == ["delivered"] * 3
+
+
+async def test_a_withdrawn_head_hands_its_group_on(commune: RunningBot) -> None:
+    bot = commune
+    a, code_a = await submit(bot, 101, ROAD)
+    _, code_b = await submit(bot, 202, ROAD_2, name="Trần Văn Bình", village="Xóm 1", phone=None)
+    _, code_c = await submit(bot, 303, ROAD_3, name="Lê Văn Cường", village="Xóm 3", phone=None)
+    await merge(bot, code_b, code_a)
+    await merge(bot, code_c, code_a)
+    await a.press("withdraw:" + code_a)
+    await a.press("Rút ý kiến")
+    await bot.settle()
+    assert await states(bot) == [(code_a, "withdrawn", 0), (code_b, "pending_review", 0),
+                                 (code_c, "merged", 1)]  # fmt: skip
+    lan = Person(bot.tg, LAN, bot.clock)
+    assert any(f"{code_b}</code> nay đứng đầu nhóm" in m.text for m in lan.inbox)
+    assert card_of(lan, code_b).buttons  # the new head is in the queue, with its card
+    # A rejected head does the same.
+    await press_card(bot, code_b, "🚫 Không đưa ra", "Nội dung chưa rõ")
+    assert await states(bot) == [(code_a, "withdrawn", 0), (code_b, "rejected", 0),
+                                 (code_c, "pending_review", 0)]  # fmt: skip
+
+
+async def test_a_reopened_member_leaves_its_group(commune: RunningBot) -> None:
+    bot = commune
+    _, code_a = await submit(bot, 101, ROAD)
+    b, code_b = await submit(bot, 202, ROAD_2, name="Trần Văn Bình", village="Xóm 1", phone=None)
+    await merge(bot, code_b, code_a)
+    await press_card(bot, code_a, "🏢 Giao đơn vị", "⭐")
+    await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
+    await b.press("😞 Chưa hài lòng")
+    await b.send("Quý I là quá lâu, mùa mưa sắp đến")
+    await bot.settle()
+    assert await states(bot) == [(code_a, "delivered", 0), (code_b, "pending_review", 0)]
+    (mine,) = await b.send("/my")
+    assert "Đã gộp" not in mine.visible
+
+
+async def test_an_answer_to_an_erased_resident_is_kept_on_file(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    await a.send("/delete_me")
+    await a.press("Xóa dữ liệu của tôi")
+    done = await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
+    assert "đã xóa dữ liệu" in done.visible and "lưu vào hồ sơ" in done.visible
+    assert await states(bot) == [(code, "answered", 0)]  # not "delivered": nobody received it
+    (event,) = await bot.fetch("SELECT reason FROM opinion_events WHERE to_state = 'answered'")
+    assert "lưu vào hồ sơ" in event[0]
+
+
+async def test_a_reassigned_opinion_is_answered_by_its_new_department(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")  # Phòng Kinh tế (the field's default)
+    old = Person(bot.tg, KINH_TE, bot.clock)
+    await old.press("Trả lời bằng văn bản")  # the old department starts typing...
+    said = await press_card(bot, code, "🏢 Giao đơn vị", "dia_chinh")  # ...it is moved
+    assert "Đã giao" in said[0].visible
+    await bot.settle()
+    assert any("đã được chuyển sang" in m.visible for m in old.inbox)
+    (late,) = await old.send("Chúng tôi sẽ sửa trong tháng tới.")
+    assert "đã được giao lại" in late.visible
+    await bot.settle()
+    assert answers_to(a) == []  # nothing published under the new department's name
+    new = Person(bot.tg, DIA_CHINH, bot.clock)
+    assert card_of(new, code).buttons
+
+
+async def test_a_long_answer_arrives_whole(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    long = " ".join(f"Đoạn {n}: UBND xã đã khảo sát, lập dự toán & bố trí <vốn>." for n in
+                    range(150))  # fmt: skip
+    before = len(a.inbox)
+    await answer(bot, KINH_TE, long)
+    parts = a.inbox[before:]
+    assert len(parts) >= 2 and parts[0].visible.startswith("Trả lời ý kiến")
+    seen = " ".join(m.visible for m in parts)
+    assert "Đoạn 0:" in seen
+    assert "Đoạn 149: UBND xã đã khảo sát, lập dự toán & bố trí <vốn>." in seen
+    assert [label for label, _ in parts[-1].buttons] == ["😊 Hài lòng", "😞 Chưa hài lòng"]
+
+
+async def test_deadline_notices_follow_the_deadline_and_departments_see_theirs(
+    commune: RunningBot,
+) -> None:
+    bot = commune
+    _, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    dept = Person(bot.tg, KINH_TE, bot.clock)
+    bot.clock.advance(days=40)  # long past the deadline
+    await deadlines(bot)
+    overdue = [m for m in dept.inbox if "quá hạn" in m.visible]
+    assert len(overdue) == 1 and overdue[0].buttons  # with a button to answer
+    (listed,) = await dept.send("/overdue")
+    assert code in listed.visible  # a department sees its own overdue opinions
+    (card,) = await dept.press(overdue[0].buttons[0][1])
+    assert card.visible.startswith(code)
+    # Reassigned: the new deadline is told anew.
+    await press_card(bot, code, "🏢 Giao đơn vị", "dia_chinh")
+    bot.clock.advance(days=40)
+    await deadlines(bot)
+    other = Person(bot.tg, DIA_CHINH, bot.clock)
+    assert len([m for m in other.inbox if "quá hạn" in m.visible]) == 1
+
+
+async def test_assigning_to_a_department_without_officers_warns_and_tells(
+    commune: RunningBot,
+) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    said = await press_card(bot, code, "🏢 Giao đơn vị", "tu_phap")
+    assert any("chưa có cán bộ" in m.visible for m in said)
+    await bot.settle()
+    assert any("đưa vào chương trình" in m.visible.lower() for m in a.inbox)
+
+
+async def test_officers_are_not_treated_as_residents(commune: RunningBot) -> None:
+    bot = commune
+    dept = Person(bot.tg, KINH_TE, bot.clock)
+    (help_,) = await dept.send("cho hỏi việc này làm thế nào")
+    assert "vai trò cán bộ" in help_.visible and "Cán bộ chuyên môn" in help_.visible
+    (usage,) = await dept.send("/answer")
+    assert "gõ kèm mã ý kiến" in usage.visible
+    _, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
+    (closed,) = await dept.press(card_of(dept, code).buttons[0][1])  # an old button
+    assert "không cần trả lời nữa" in closed.visible
