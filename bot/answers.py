@@ -10,7 +10,6 @@ resident says whether it satisfied them; "not satisfied" reopens it for the Fron
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date, datetime, timedelta
 
 from bot import texts
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 S = OpinionState
 REMIND_DAYS_LEFT = 2  # working days before the deadline the department is reminded
 ESCALATE_AFTER = 5  # working days past the deadline the matter goes to the chair and admins
-_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 Notice = tuple[str, str, Reply]  # channel, chat id, message
 
 
@@ -98,34 +96,22 @@ def may_answer(roles: list[StaffRole], opinion: Opinion) -> bool:
     )  # fmt: skip
 
 
-def ask_answer(opinion: Opinion, mode: AnswerMode) -> Reply:
-    prompt = {
-        AnswerMode.IN_PROGRESS: texts.ASK_ANSWER_IN_PROGRESS,
-        AnswerMode.FORWARDED: texts.ASK_ANSWER_FORWARDED,
-    }.get(mode, texts.ASK_ANSWER)
-    return Reply(prompt.format(code=opinion.ref_code, mode=esc(ANSWER_MODE_NAMES[mode])))
-
-
-def parse_date(text: str) -> date | None:
-    m = _DATE.search(text)
-    if not m:
-        return None
-    try:
-        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    except ValueError:
-        return None
-
-
 def submit_answer(
-    tx: Tx, officer: str, opinion: Opinion, mode: AnswerMode, text: str, now: datetime
-) -> tuple[str, list[Notice]]:
-    """Record an answer; publish it, or send it for review. Returns (confirmation, notices)."""
-    expected = parse_date(text)
-    forwarded_to = None
+    tx: Tx,
+    officer: str,
+    opinion: Opinion,
+    mode: AnswerMode,
+    text: str,
+    now: datetime,
+    expected: date | None = None,
+    forwarded_to: str | None = None,
+) -> tuple[str, list[Notice] | None]:
+    """Record an answer; publish it, or send it for review. Returns (confirmation, notices);
+    notices is None when the answer was refused (then nothing was recorded)."""
     if mode in (AnswerMode.IN_PROGRESS, AnswerMode.FORWARDED) and expected is None:
-        return texts.ANSWER_NEEDS_DATE, []
-    if mode is AnswerMode.FORWARDED:
-        forwarded_to = text.strip().splitlines()[0][:200]
+        return texts.ANSWER_NEEDS_DATE, None
+    if any(a.status == "pending_review" for a in tx.answers_of(opinion.id or 0)):
+        return texts.ANSWER_PENDING_EXISTS.format(code=opinion.ref_code), None
     commune = tx.commune_get(opinion.commune_code)
     review = bool(commune and commune.answer_review) and mode is not AnswerMode.IN_PROGRESS
     answer = Answer(
@@ -161,7 +147,7 @@ def review_card(tx: Tx, opinion: Opinion, answer: Answer) -> Reply:
 
 
 def review(tx: Tx, roles: list[StaffRole], officer: str, answer_id: int, ok: bool,
-           now: datetime) -> tuple[str, list[Notice]]:  # fmt: skip
+           now: datetime, reason: str = "") -> tuple[str, list[Notice]]:  # fmt: skip
     answer = tx.answer_get(answer_id)
     opinion = tx.opinion_get(answer.opinion_id) if answer else None
     if answer is None or opinion is None or not any(
@@ -169,11 +155,19 @@ def review(tx: Tx, roles: list[StaffRole], officer: str, answer_id: int, ok: boo
                                  and r.commune_code == opinion.commune_code) for r in roles
     ):  # fmt: skip
         return texts.NOT_ALLOWED, []
+    if answer.status != "pending_review":
+        return texts.ANSWER_ALREADY_REVIEWED.format(code=opinion.ref_code), []
+    if ok and opinion.state is not S.ASSIGNED:  # answered another way meanwhile
+        tx.answer_set_status(answer_id, "returned", now)
+        return texts.ANSWER_NOT_OPEN.format(
+            code=opinion.ref_code, state=esc(texts.STATE_NAMES[opinion.state])), []  # fmt: skip
     if not tx.answer_set_status(answer_id, "published" if ok else "returned", now):
         return texts.ANSWER_ALREADY_REVIEWED.format(code=opinion.ref_code), []
     if not ok:
-        back = Reply(texts.ANSWER_RETURNED.format(code=opinion.ref_code))
-        return f"Đã trả lại câu trả lời {opinion.ref_code}.", [
+        back = Reply(texts.ANSWER_RETURNED.format(code=opinion.ref_code,
+                                                  reason=esc(reason or "—")),
+                     (Choice(texts.ANSWER_AGAIN, f"d:{opinion.id}"),))  # fmt: skip
+        return texts.ANSWER_RETURNED_SAID.format(code=opinion.ref_code), [
             (ch, key, back) for ch, key in
             _officers(tx, opinion.commune_code, Role.DEPARTMENT, opinion.department)]  # fmt: skip
     notices, unreached = publish(tx, opinion, answer, officer, now)
@@ -204,6 +198,8 @@ def publish(
     summary = f"{ANSWER_MODE_NAMES[answer.mode]} ({department})"
     notices: list[Notice] = []
     unreached: list[str] = []
+    if not answer.final and answer.expected_on:  # followed up on the date promised
+        opinion.due_on = answer.expected_on
     for member in [opinion, *tx.merged_members(opinion.id or 0)]:
         if member is not opinion and member.state is not S.MERGED:
             continue  # reopened on its own: it waits for its own answer

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot import (
+    answer_dialogue,
     answers,
     linking,
     metrics,
@@ -281,7 +282,17 @@ class Conversation:
         if state is None:
             state = ConversationState(inbound.channel, inbound.user_key, NEW)
         before = (state.step, dict(state.data))  # steps assign new values, never mutate
+        draft = answer_dialogue.draft_code(state)
+        if inbound.kind is InboundKind.TEXT or (inbound.choice or "").startswith("ad:"):
+            draft = None  # the draft's own step answers these, and says what became of it
         staff_reply = self._staff_turn(tx, inbound, state, now, notify)
+        if draft and state.step != answer_dialogue.DRAFT:  # left the draft: say so
+            note = Reply(texts.DRAFT_CLOSED.format(code=draft))
+            staff_reply = [*(staff_reply or []), note] if staff_reply is not None else None
+            if staff_reply is None:
+                notify.append((inbound.channel, inbound.chat_id, note))
+        elif draft and inbound.kind is InboundKind.COMMAND and staff_reply is not None:
+            staff_reply = [*staff_reply, Reply(texts.DRAFT_STILL_OPEN.format(code=draft))]
         if staff_reply is not None:
             self._save(tx, state, before, staff_reply, now, quiet)
             return staff_reply
@@ -343,7 +354,7 @@ class Conversation:
         is_staff_command = inbound.kind is InboundKind.COMMAND and command in texts.OFFICER_COMMANDS
         in_staff_step = state.step in OFFICER_STEPS and (
             inbound.kind is InboundKind.TEXT
-            or (inbound.kind is InboundKind.CHOICE and choice.startswith("s:"))
+            or (inbound.kind is InboundKind.CHOICE and choice.startswith(("s:", "ad:")))
         )
         if not (is_staff_choice or is_staff_command or in_staff_step):
             if state.step in OFFICER_STEPS:  # any other message leaves the officer's step
@@ -373,22 +384,34 @@ class Conversation:
             return [Reply(texts.NOT_ALLOWED)]
         if in_staff_step and state.step in session_dialogue.STEPS:
             return session_dialogue.step(tx, who, state, clean_text(inbound.text), choice, now)
+        if in_staff_step and state.step in answer_dialogue.STEPS:
+            said, notices = answer_dialogue.step(tx, who, state, clean_text(inbound.text),
+                                                 choice, now)  # fmt: skip
+            notify.extend(notices)
+            return said
         if in_staff_step:
             return _officer_step(tx, who, state, inbound.text, now, notify)
         if command in session_dialogue.COMMANDS:
             return session_dialogue.command(tx, who, state, command, inbound.text, now)
-        if choice.startswith("s:"):  # a session dialogue's button, after it ended
+        if choice.startswith(("s:", "ad:")):  # a dialogue's button, after it ended
             return [Reply(texts.STALE_CHOICE)]
         if choice.startswith("m:"):
             outcome = moderation.act(tx, who, choice, now)
             notify.extend(outcome.notify)
             return outcome.replies
         if choice.startswith("d:") or command == "answer":
-            return _start_answer(tx, who, state, choice, inbound.text)
+            return _start_answer(tx, who, state, choice, inbound.text, now)
         if choice.startswith("r:"):
             _, answer_id, verdict = [*choice.split(":"), "", ""][:3]
             if not answer_id.isdigit():
                 return [Reply(texts.STALE_CHOICE)]
+            if verdict == "back":  # returned with a reason the department reads
+                answer = tx.answer_get(int(answer_id))
+                opinion = tx.opinion_get(answer.opinion_id) if answer else None
+                if answer is None or opinion is None or answer.status != "pending_review":
+                    return [Reply(texts.STALE_CHOICE)]
+                return [answer_dialogue.ask_return_reason(state, answer.id or 0,
+                                                          opinion.ref_code)]  # fmt: skip
             said, notices = answers.review(tx, who.roles, who.actor, int(answer_id),
                                            verdict == "ok", now)  # fmt: skip
             notify.extend(notices)
@@ -1124,13 +1147,16 @@ class Conversation:
 
 
 OFFICER_STEPS = (
-    frozenset({"answer", "record_who", "record_text", "record_answer"}) | session_dialogue.STEPS
+    frozenset({"record_who", "record_text", "record_answer"})
+    | session_dialogue.STEPS
+    | answer_dialogue.STEPS
 )
-STAFF_CHOICES = ("m:", "q:", "d:", "r:", "s:")
+STAFF_CHOICES = ("m:", "q:", "d:", "r:", "s:", "ad:")
 
 
 def _start_answer(
-    tx: Tx, who: moderation.Officer, state: ConversationState, choice: str, args: str
+    tx: Tx, who: moderation.Officer, state: ConversationState, choice: str, args: str,
+    now: datetime,
 ) -> list[Reply]:
     """`/answer CODE` shows the card; a mode button asks for the text of the answer."""
     if choice.startswith("d:"):
@@ -1153,8 +1179,8 @@ def _start_answer(
         answer_mode = AnswerMode(mode)
     except ValueError:
         return [Reply(texts.STALE_CHOICE)]
-    state.step, state.data = "answer", {"opinion": opinion.id, "mode": answer_mode.value}
-    return [answers.ask_answer(opinion, answer_mode)]
+    assert opinion.id is not None
+    return [answer_dialogue.start(state, opinion.id, opinion.ref_code, answer_mode, now)]
 
 
 def _not_answerable(opinion: Opinion | None) -> Reply:
@@ -1178,23 +1204,6 @@ def _officer_step(
     text = clean_text(raw)
     if not text:
         return [Reply(texts.OPINION_EMPTY)]
-    if state.step == "answer":
-        opinion = tx.opinion_get(int(state.data["opinion"]))
-        if opinion is None or opinion.state is not OpinionState.ASSIGNED:
-            state.step, state.data = IDLE, {}
-            return [_not_answerable(opinion)]
-        if not answers.may_answer(who.roles, opinion):  # reassigned since the step began
-            state.step, state.data = IDLE, {}
-            return [Reply(texts.ANSWER_MOVED.format(
-                code=opinion.ref_code, department=esc(answers.department_name(tx, opinion))))]
-        said, notices = answers.submit_answer(
-            tx, who.actor, opinion, AnswerMode(state.data["mode"]), text, now
-        )
-        if said == texts.ANSWER_NEEDS_DATE:
-            return [Reply(said)]
-        state.step, state.data = IDLE, {}
-        notify.extend(notices)
-        return [Reply(said)]
     if state.step == "record_who":
         state.step, state.data = "record_text", {"who": text[:80]}
         return [Reply(texts.ASK_RECORD_TEXT)]

@@ -129,8 +129,9 @@ class Answer:
 
     @property
     def final(self) -> bool:
-        """An answer that ends the department's work (in progress is only news)."""
-        return self.mode is not AnswerMode.IN_PROGRESS
+        """An answer that ends the department's work. "In progress" is only news, and a
+        forwarded matter stays open until the higher body's date: the Front follows it up."""
+        return self.mode not in (AnswerMode.IN_PROGRESS, AnswerMode.FORWARDED)
 
 
 class Organisation(StrEnum):

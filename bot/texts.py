@@ -366,13 +366,6 @@ DEPARTMENT_CARD = (
     "Hạn trả lời: <b>{due}</b> (ngày làm việc). Chọn hình thức trả lời:"
 )
 ASK_ANSWER = "Xin gõ nội dung trả lời cho <code>{code}</code> ({mode}):"
-ASK_ANSWER_IN_PROGRESS = (
-    "Xin gõ tình hình giải quyết <code>{code}</code> kèm <b>ngày dự kiến xong</b> (dd/mm/yyyy):"
-)
-ASK_ANSWER_FORWARDED = (
-    "Xin gõ ở dòng đầu <b>cơ quan có thẩm quyền</b> tiếp nhận <code>{code}</code>, rồi nội dung "
-    "và <b>hạn giải quyết</b> (dd/mm/yyyy):"
-)
 ANSWER_NEEDS_DATE = "Xin gõ kèm ngày theo dạng dd/mm/yyyy (ví dụ 15/01/2027). Gõ lại nội dung:"
 ANSWER_PUBLISHED = "Đã gửi câu trả lời <code>{code}</code> tới cử tri."
 ANSWER_KEPT_IN_FILE = "cử tri không còn nhận được tin nhắn; câu trả lời được lưu vào hồ sơ"
@@ -409,7 +402,53 @@ ANSWER_SENT_FOR_REVIEW = (
     "Câu trả lời <code>{code}</code> đã chuyển Mặt trận/Văn phòng duyệt trước khi gửi."
 )
 ANSWER_ALREADY_REVIEWED = "Câu trả lời <code>{code}</code> đã được duyệt hoặc trả lại trước đó."
-ANSWER_RETURNED = "Câu trả lời <code>{code}</code> được trả lại để hoàn thiện. Xin trả lời lại."
+ANSWER_RETURNED = (
+    "Câu trả lời <code>{code}</code> được trả lại để hoàn thiện.\nLý do: {reason}\n"
+    "Xin bấm «Trả lời lại» khi đã sẵn sàng."
+)
+ANSWER_RETURNED_SAID = "Đã trả lại câu trả lời <code>{code}</code> cho đơn vị, kèm lý do."
+ANSWER_AGAIN = "✍️ Trả lời lại"
+ASK_RETURN_REASON = "Xin gõ lý do trả lại câu trả lời <code>{code}</code> (đơn vị sẽ đọc được):"
+ANSWER_PENDING_EXISTS = (
+    "Ý kiến <code>{code}</code> đã có một câu trả lời đang chờ duyệt; xin đợi kết quả duyệt."
+)
+ASK_FORWARDED_BODY = (
+    "Ý kiến <code>{code}</code> vượt thẩm quyền: xin gõ tên <b>cơ quan cấp trên</b> tiếp nhận "
+    "giải quyết:"
+)
+ASK_FORWARDED_DUE = (
+    "Cơ quan {body} <b>dự kiến giải quyết trước ngày</b> nào? (dd/mm/yyyy, một ngày sắp tới)"
+)
+ASK_ANSWER_DUE = (
+    "Ý kiến <code>{code}</code> đang giải quyết: <b>dự kiến xong trước ngày</b> nào? "
+    "(dd/mm/yyyy, một ngày sắp tới)"
+)
+ANSWER_DUE_INVALID = "Xin gõ một ngày sắp tới theo dạng dd/mm/yyyy (ví dụ 15/01/2027)."
+DRAFT_SEND = "📤 Gửi"
+DRAFT_EDIT = "✏️ Sửa"
+DRAFT_CANCEL = "✖ Hủy"
+DRAFT_PREVIEW = (
+    "<b>Bản nháp trả lời {code}</b> ({parts} tin nhắn, {chars} ký tự){extra}\n«{text}»\n\n"
+    "Có thể gõ tiếp để bổ sung. Bấm «Gửi» để gửi tới cử tri, «Sửa» để viết lại, «Hủy» để bỏ."
+)
+DRAFT_FORWARDED = "\nChuyển: {body}"
+DRAFT_DUE = "\nDự kiến trước ngày: {due}"
+DRAFT_EMPTY = "Bản nháp trả lời <code>{code}</code> chưa có nội dung. Xin gõ nội dung trả lời."
+DRAFT_RESTART = "Đã xóa bản nháp <code>{code}</code>. Xin gõ lại nội dung trả lời:"
+DRAFT_CANCELLED = "Đã hủy bản nháp trả lời <code>{code}</code>; chưa có gì được gửi."
+DRAFT_EXPIRED = (
+    "Bản nháp trả lời <code>{code}</code> đã quá 30 phút không được gửi nên đã đóng; chưa có gì "
+    "được gửi. Bấm nút trả lời trên thẻ để bắt đầu lại."
+)
+DRAFT_CLOSED = "Bản nháp trả lời <code>{code}</code> đã đóng, chưa được gửi."
+DRAFT_STILL_OPEN = (
+    "Bản nháp trả lời <code>{code}</code> vẫn đang mở: gõ tiếp để bổ sung, hoặc bấm Gửi/Hủy."
+)
+DRAFT_KEPT = "Nội dung Ông/Bà đã soạn (chưa gửi):\n«{text}»"
+ANSWERED_BY_OTHER = (
+    "Ý kiến <code>{code}</code> đã được {by} trả lời trước (tình trạng: {state}); câu trả lời của "
+    "Ông/Bà không được gửi."
+)
 ANSWER_NOT_ASSIGNED = "Ý kiến <code>{code}</code> chưa được giao cho đơn vị nên chưa thể trả lời."
 REVIEW_CARD = (
     "<b>Duyệt câu trả lời {code}</b> ({department}, {mode})\nÝ kiến: «{opinion}»\n"

@@ -3,6 +3,8 @@ who must answer, by when, what was sent to whom."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot import answers
@@ -69,7 +71,8 @@ def answers_to(person: Person) -> list:
 async def answer(bot: RunningBot, dept_id: int, text: str, mode: str = "Trả lời bằng văn bản"):
     dept = Person(bot.tg, dept_id, bot.clock)
     await dept.press(mode)
-    (done,) = await dept.send(text)
+    await dept.send(text)
+    (done,) = await dept.press("ad:send")
     await bot.settle()
     return done
 
@@ -154,8 +157,9 @@ async def test_a_reassigned_opinion_is_answered_by_its_new_department(commune: R
     assert "Đã giao" in said[0].visible
     await bot.settle()
     assert any("đã được chuyển sang" in m.visible for m in old.inbox)
-    (late,) = await old.send("Chúng tôi sẽ sửa trong tháng tới.")
-    assert "đã được giao lại" in late.visible
+    await old.send("Chúng tôi sẽ sửa trong tháng tới.")
+    (late,) = await old.press("ad:send")
+    assert "đã được giao lại" in late.visible and "sửa trong tháng tới" in late.visible
     await bot.settle()
     assert answers_to(a) == []  # nothing published under the new department's name
     new = Person(bot.tg, DIA_CHINH, bot.clock)
@@ -224,3 +228,99 @@ async def test_officers_are_not_treated_as_residents(commune: RunningBot) -> Non
     await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
     (closed,) = await dept.press(card_of(dept, code).buttons[0][1])  # an old button
     assert "không cần trả lời nữa" in closed.visible
+
+
+async def test_an_answer_is_a_draft_until_sent(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    dept = Person(bot.tg, KINH_TE, bot.clock)
+    await dept.press("Trả lời bằng văn bản")
+    await dept.send("Phần 1: xã đã khảo sát tuyến đường.")  # a long paste, split in two
+    (draft,) = await dept.send("Phần 2: sẽ thi công trong tháng 3/2027.")
+    assert "2 tin nhắn" in draft.visible
+    listed = await dept.send("/overdue", expect=2)  # another command keeps it, visibly
+    assert "vẫn đang mở" in listed[-1].visible
+    await dept.send("ok")  # a stray word joins the draft; nothing is published
+    await bot.settle()
+    assert answers_to(a) == []
+    (restart,) = await dept.press("ad:edit")
+    assert "gõ lại" in restart.visible
+    await dept.send("Phần 1: xã đã khảo sát tuyến đường.")
+    await dept.send("Phần 2: sẽ thi công trong tháng 3/2027.")
+    await dept.press("ad:send")
+    await bot.settle()
+    (got,) = answers_to(a)
+    assert "Phần 1" in got.visible and "Phần 2" in got.visible and "ok" not in got.visible
+
+
+async def test_a_draft_left_alone_or_cancelled_sends_nothing(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    dept = Person(bot.tg, KINH_TE, bot.clock)
+    await dept.press("Trả lời bằng văn bản")
+    await dept.send("Xã sẽ sửa đường.")
+    bot.clock.advance(hours=2)
+    (expired,) = await dept.send("bổ sung: trong tháng 3")
+    assert "đã đóng" in expired.visible
+    await dept.press(card_of(dept, code).buttons[1][1])  # Trả lời bằng văn bản, again
+    await dept.send("Xã sẽ sửa đường.")
+    replies = await dept.send("/cancel", expect=2)
+    assert "Đã hủy" in replies[0].visible and "đã đóng" in replies[1].visible
+    await bot.settle()
+    assert answers_to(a) == []
+
+
+async def test_two_officers_answering_at_once(commune: RunningBot) -> None:
+    bot = commune
+    await add_staff(bot, {952: StaffRole(Role.DEPARTMENT, COMMUNE, "kinh_te")})
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    first, second = Person(bot.tg, KINH_TE, bot.clock), Person(bot.tg, 952, bot.clock)
+    for officer, text in ((first, "Trả lời của cán bộ thứ nhất."),
+                          (second, "Trả lời của cán bộ thứ hai, rất dài.")):  # fmt: skip
+        await officer.press("Trả lời bằng văn bản")
+        await officer.send(text)
+    await first.press("ad:send")
+    (lost,) = await second.press("ad:send")
+    assert "đã được" in lost.visible and "trả lời trước" in lost.visible
+    assert "cán bộ thứ hai, rất dài" in lost.visible  # the text is given back, not lost
+    await bot.settle()
+    assert len(answers_to(a)) == 1
+
+
+async def test_review_returns_with_a_reason_and_one_pending_at_a_time(
+    commune: RunningBot,
+) -> None:
+    bot = commune
+    now = bot.clock.now()
+
+    def review_on(tx):
+        tx.commune_put(replace(tx.commune_get(COMMUNE), answer_review=True), now)
+
+    await bot.rt.store.run(review_on)
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    dept = Person(bot.tg, KINH_TE, bot.clock)
+    await answer(bot, KINH_TE, "Bản trả lời thứ nhất.")
+    await dept.press(card_of(dept, code).buttons[1][1])
+    await dept.send("Bản trả lời thứ hai.")
+    (refused,) = await dept.press("ad:send")
+    assert "đang chờ duyệt" in refused.visible and "thứ hai" in refused.visible
+    lan = Person(bot.tg, LAN, bot.clock)
+    (asked,) = await lan.press("↩ Trả lại đơn vị")
+    assert "lý do" in asked.visible
+    (done,) = await lan.send("Cần nêu rõ thời gian thi công")
+    assert "Đã trả lại" in done.visible
+    await bot.settle()
+    back = [m for m in dept.inbox if "được trả lại" in m.visible][-1]
+    assert "Cần nêu rõ thời gian thi công" in back.visible
+    (card,) = await dept.press("✍️ Trả lời lại")
+    assert card.visible.startswith(code)
+    await answer(bot, KINH_TE, "Thi công từ 01/03/2027.")
+    (ok,) = await lan.press("✅ Duyệt, gửi cử tri")
+    assert "Đã gửi" in ok.visible
+    await bot.settle()
+    (got,) = answers_to(a)
+    assert "01/03/2027" in got.visible

@@ -60,7 +60,9 @@ async def test_answer_reaches_the_resident_and_the_merged_one_once(commune: Runn
     assert Person(bot.tg, DIA_CHINH, bot.clock).inbox == []  # only the assigned department
     (ask,) = await dept.press("Trả lời bằng văn bản")
     assert first in ask.visible
-    (done,) = await dept.send("Xã đã bố trí kinh phí, sẽ thi công sửa đường trong tháng 1/2027.")
+    (draft,) = await dept.send("Xã đã bố trí kinh phí, sẽ thi công sửa đường trong tháng 1/2027.")
+    assert "Bản nháp" in draft.visible  # a draft: published only on "Gửi"
+    (done,) = await dept.press("ad:send")
     assert "Đã gửi câu trả lời" in done.visible
     await bot.settle()
     (to_alice,) = answers_to(alice)
@@ -98,7 +100,8 @@ async def test_review_by_the_front_before_it_goes_out(commune: RunningBot) -> No
     await assign(bot, code)
     dept = Person(bot.tg, KINH_TE, bot.clock)
     await dept.press("Đã trả lời tại hội nghị")
-    (sent,) = await dept.send("Chủ tịch xã đã trả lời trực tiếp tại hội nghị.")
+    await dept.send("Chủ tịch xã đã trả lời trực tiếp tại hội nghị.")
+    (sent,) = await dept.press("ad:send")
     assert "chuyển Mặt trận/Văn phòng duyệt" in sent.visible
     await bot.settle()
     assert answers_to(alice) == []
@@ -117,21 +120,33 @@ async def test_in_progress_and_forwarded_need_a_date(commune: RunningBot) -> Non
     alice, code = await submit(bot, 101, ROAD)
     await assign(bot, code)
     dept = Person(bot.tg, KINH_TE, bot.clock)
-    await dept.press("Đang giải quyết")
+    (asked,) = await dept.press("Đang giải quyết")
+    assert "dự kiến xong trước ngày" in asked.visible
     (again,) = await dept.send("Đang khảo sát hiện trạng")
     assert "dd/mm/yyyy" in again.visible
-    await dept.send("Đang khảo sát hiện trạng, dự kiến xong 15/01/2027")
+    (past,) = await dept.send("15/01/2025")  # a date already past is refused
+    assert "một ngày sắp tới" in past.visible
+    await dept.send("15/01/2027")
+    await dept.send("Đang khảo sát hiện trạng")
+    await dept.press("ad:send")
     await bot.settle()
     (news,) = answers_to(alice)
     assert "Dự kiến giải quyết xong trước ngày 15/01/2027" in news.visible and news.buttons == []
-    assert (await bot.fetch("SELECT state FROM opinions")) == [("assigned",)]
+    assert (await bot.fetch("SELECT state, due_on FROM opinions")) == [("assigned", "2027-01-15")]
     await dept.send(f"/answer {code}")
     await dept.press("Vượt thẩm quyền, chuyển cấp trên")
-    await dept.send("Sở Giao thông vận tải tỉnh Ninh Bình\nĐường tỉnh lộ, hạn 30/03/2027")
+    await dept.send("Sở Giao thông vận tải tỉnh Ninh Bình")
+    (due,) = await dept.send("30/03/2027")
+    assert "Xin gõ nội dung" in due.visible
+    (draft,) = await dept.send("Đường tỉnh lộ do tỉnh quản lý, xã đã có văn bản đề nghị.")
+    assert "Chuyển: Sở Giao thông" in draft.visible and "30/03/2027" in draft.visible
+    await dept.press("ad:send")
     await bot.settle()
     final = answers_to(alice)[-1]
     assert "đã chuyển Sở Giao thông vận tải tỉnh Ninh Bình giải quyết" in final.visible
-    assert "30/03/2027" in final.visible and len(final.buttons) == 2
+    assert "30/03/2027" in final.visible
+    # Forwarded stays open: the Front follows it up on the higher body's date.
+    assert (await bot.fetch("SELECT state, due_on FROM opinions")) == [("assigned", "2027-03-30")]
 
 
 async def test_who_may_answer(commune: RunningBot) -> None:

@@ -134,6 +134,7 @@ async def test_answer_is_pushed_back_and_rated_by_number(both: RunningBot) -> No
     dept = Person(bot.tg, KINH_TE, bot.clock)
     await dept.press("Trả lời bằng văn bản")
     await dept.send("Xã đã bố trí kinh phí, sẽ thi công sửa đường trong tháng 1/2027.")
+    await dept.press("ad:send")
     await bot.settle()
     answer = hoa.inbox[-1]
     assert f"Trả lời ý kiến {code}" in answer.text and "tháng 1/2027" in answer.text
