@@ -10,6 +10,7 @@ resident says whether it satisfied them; "not satisfied" reopens it for the Fron
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, timedelta
 
 from bot import texts
@@ -29,7 +30,7 @@ from bot.services import enqueue
 from bot.texts import esc
 from bot.workdays import WorkingCalendar
 from nlp.labels import FIELDS
-from nlp.normalize import redact
+from nlp.normalize import fold, redact
 from storage.repository import OpinionEvent, Tx
 
 log = logging.getLogger(__name__)
@@ -258,13 +259,35 @@ def _to_resident(tx: Tx, opinion: Opinion, answer: Answer, department: str) -> l
     return [(ch, chat, Reply(text, choices)) for ch, chat in tx.identities_of(opinion.resident_id)]
 
 
+RATING_WINDOW = timedelta(days=30)  # after the answer, the resident's last word counts
+
+
+def rating_open(tx: Tx, opinion: Opinion, now: datetime) -> bool:
+    """Was an answer delivered to this opinion within the rating window, and is the
+    opinion still where a rating can move it (delivered, closed, or reopened by its
+    resident with nothing done since)?"""
+    history = tx.opinion_history(opinion.id or 0)
+    delivered = [e for e in history if e.to_state is S.DELIVERED]
+    if not delivered or now - delivered[-1].at > RATING_WINDOW:
+        return False
+    if opinion.state in (S.DELIVERED, S.CLOSED):
+        return True
+    last = history[-1]
+    return opinion.state is S.PENDING_REVIEW and last.actor.startswith("resident:")
+
+
 def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, comment: str,
                  now: datetime) -> tuple[str, list[Notice]]:  # fmt: skip
-    """The resident's word on the answer; "not satisfied" reopens it for the Front."""
+    """The resident's word on the answer, a small state machine: within the rating window
+    the last press counts. "Not satisfied" (with its reason) reopens the opinion for the
+    Front; "satisfied" closes it, also after a "not satisfied" nobody has acted on yet."""
     opinion = tx.opinion_get(opinion_id)
     if opinion is None or opinion.resident_id != resident.id or resident.id is None:
         return texts.STALE_CHOICE, []
-    if opinion.state is not S.DELIVERED:
+    if not rating_open(tx, opinion, now):
+        return texts.SATISFACTION_ALREADY.format(code=opinion.ref_code), []
+    last = tx.satisfaction_last(opinion_id)
+    if last is satisfied and not (comment and not satisfied):
         return texts.SATISFACTION_ALREADY.format(code=opinion.ref_code), []
     tx.satisfaction_add(opinion_id, resident.id, satisfied, comment, now)
     before = opinion.state
@@ -272,9 +295,14 @@ def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, c
     if satisfied:
         opinion.transition(S.CLOSED, now)
         _event(tx, opinion, before, actor, "Cử tri hài lòng", now)
+        if before is S.PENDING_REVIEW:  # changed their mind: the Front need not act
+            note = Reply(texts.FRONT_SATISFIED_AFTER_ALL.format(code=opinion.ref_code))
+            return texts.THANKS_SATISFIED.format(code=opinion.ref_code), [
+                (ch, chat, note) for ch, chat in _front_chats(tx, opinion)]  # fmt: skip
         return texts.THANKS_SATISFIED.format(code=opinion.ref_code), []
-    opinion.transition(S.PENDING_REVIEW, now)
     reason = "Cử tri chưa hài lòng" + (f": {comment}" if comment else "")
+    if before is not S.PENDING_REVIEW:
+        opinion.transition(S.PENDING_REVIEW, now)
     if opinion.merged_into:  # reopened on its own: out of the group, its own card and answer
         head = tx.opinion_get(opinion.merged_into)
         reason += f"; tách khỏi nhóm {head.ref_code if head else opinion.merged_into}"
@@ -286,6 +314,26 @@ def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, c
     cards = cards_for_new(tx, opinion)
     notices = [(ch, chat, note) for ch, chat, _ in cards] + cards
     return texts.THANKS_UNSATISFIED.format(code=opinion.ref_code), notices
+
+
+def _front_chats(tx: Tx, opinion: Opinion) -> list[tuple[str, str]]:
+    commune = tx.commune_get(opinion.commune_code)
+    if commune and commune.front_chat:
+        channel, _, chat = commune.front_chat.partition(":")
+        return [(channel, chat)]
+    return _officers(tx, opinion.commune_code, Role.FRONT)
+
+
+def typed_rating(text: str) -> bool | None:
+    """A rating typed right after an answer: True, False, or None when it is not clearly
+    one ("Tôi chưa hài lòng vì …" is False with its reason)."""
+    folded = fold(text)
+    if re.search(r"\b(chua|khong|ko|k|cha)\s+(duoc\s+)?hai\s*long\b", folded):
+        return False
+    words = folded.split()
+    if len(words) <= 8 and ("hai long" in folded or folded.startswith("cam on")):
+        return True
+    return None
 
 
 def check_deadlines(tx: Tx, now: datetime) -> list[Notice]:

@@ -72,8 +72,9 @@ IDLE, CAPTION, EDIT, CONFIRM_WITHDRAW, CONFIRM_DELETE, UNSATISFIED, FIRST_OFFER 
     "unsatisfied",
     "first_offer",
 )
+RATE_OR_NEW = "rate_or_new"
 # Steps that wait for an answer to a question: armed only if the question was seen.
-QUESTION_STEPS = frozenset({CONFIRM_WITHDRAW, CONFIRM_DELETE, FIRST_OFFER})
+QUESTION_STEPS = frozenset({CONFIRM_WITHDRAW, CONFIRM_DELETE, FIRST_OFFER, RATE_OR_NEW})
 REGISTRATION_STEPS = frozenset({CONSENT, NAME, COMMUNE, VILLAGE, PHONE, ORGANISATION})
 # Linking this account to a resident registered on another channel: before or after registering.
 LINK_PHONE, LINK_CODE = "link_phone", "link_code"
@@ -177,6 +178,7 @@ class Conversation:
             CONFIRM_DELETE: self._step_confirm_delete,
             UNSATISFIED: self._step_unsatisfied,
             FIRST_OFFER: self._step_first_offer,
+            RATE_OR_NEW: self._step_rate_or_new,
             LINK_PHONE: self._step_link_phone,
             LINK_CODE: self._step_link_code,
             **dict.fromkeys(OFFICER_STEPS, self._step_idle),  # left by _staff_turn already
@@ -901,6 +903,9 @@ class Conversation:
     def _step_idle(self, turn: Turn) -> list[Reply]:
         ib = turn.inbound
         if ib.kind is InboundKind.TEXT:
+            rated = self._typed_rating(turn)
+            if rated is not None:
+                return rated
             return self._new_opinion(turn, ib.text, None)
         if ib.kind is InboundKind.PHOTO:
             if clean_text(ib.text):
@@ -935,6 +940,44 @@ class Conversation:
             return [Reply(texts.ANNOUNCE_SET.format(channels=esc(channels)))]
         return [Reply(texts.STALE_CHOICE)]
 
+    def _typed_rating(self, turn: Turn) -> list[Reply] | None:
+        """Text typed right after an answer (its rating buttons are the last choices sent
+        to this chat): a rating when it clearly is one, else the resident is asked."""
+        offered = turn.tx.last_offered(turn.inbound.channel, turn.inbound.chat_id)
+        rated = [v for v in offered if v.startswith("sat:") and v.endswith(":0")]
+        if not rated:
+            return None
+        opinion_id = rated[0].split(":")[1]
+        opinion = turn.tx.opinion_get(int(opinion_id)) if opinion_id.isdigit() else None
+        if opinion is None or not answers.rating_open(turn.tx, opinion, turn.now):
+            return None
+        text = clean_text(turn.inbound.text)
+        verdict = answers.typed_rating(text)
+        if verdict is None:
+            turn.state.step = RATE_OR_NEW
+            turn.state.data = {"opinion": opinion.id, "text": text[: validate.MAX_OPINION_CHARS]}
+            return [Reply(texts.RATE_OR_NEW.format(code=opinion.ref_code), (
+                Choice(texts.RATE_UNSATISFIED, "rate:bad"),
+                Choice(texts.RATE_NEW_OPINION, "rate:new")))]  # fmt: skip
+        return self._rate(turn, opinion.id or 0, verdict, "" if verdict else text[:1000])
+
+    def _rate(self, turn: Turn, opinion_id: int, satisfied: bool, comment: str) -> list[Reply]:
+        assert turn.resident is not None
+        turn.state.step, turn.state.data = IDLE, {}
+        said, notices = answers.satisfaction(turn.tx, turn.resident, opinion_id, satisfied,
+                                             comment, turn.now)  # fmt: skip
+        turn.notify.extend(notices)
+        return [Reply(said)]
+
+    def _step_rate_or_new(self, turn: Turn) -> list[Reply]:
+        opinion_id, text = int(turn.state.data["opinion"]), turn.state.data.get("text", "")
+        if turn.inbound.choice == "rate:bad":
+            return self._rate(turn, opinion_id, False, text[:1000])
+        if turn.inbound.choice == "rate:new":
+            return self._new_opinion(turn, text, None)
+        turn.state.step, turn.state.data = IDLE, {}
+        return self._step_idle(turn)
+
     def _satisfaction(self, turn: Turn, arg: str) -> list[Reply]:
         assert turn.resident is not None
         opinion_id, _, verdict = arg.partition(":")
@@ -948,6 +991,8 @@ class Conversation:
         opinion = turn.tx.opinion_get(int(opinion_id))
         if opinion is None or opinion.resident_id != turn.resident.id:
             return [Reply(texts.STALE_CHOICE)]
+        if not answers.rating_open(turn.tx, opinion, turn.now):
+            return [Reply(texts.SATISFACTION_ALREADY.format(code=opinion.ref_code))]
         turn.state.step, turn.state.data = UNSATISFIED, {"opinion": opinion.id}
         return [Reply(texts.ASK_UNSATISFIED.format(code=opinion.ref_code),
                       (Choice(texts.SKIP, "unsat:skip"),))]  # fmt: skip

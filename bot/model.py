@@ -32,7 +32,10 @@ S = OpinionState
 TRANSITIONS: dict[OpinionState, frozenset[OpinionState]] = {
     S.RECEIVED: frozenset({S.SCREENED, S.WITHDRAWN}),
     S.SCREENED: frozenset({S.PENDING_REVIEW, S.DIVERTED, S.REJECTED, S.WITHDRAWN}),
-    S.PENDING_REVIEW: frozenset({S.APPROVED, S.DIVERTED, S.REJECTED, S.MERGED, S.WITHDRAWN}),
+    # CLOSED: a resident who reopened it says "satisfied" after all (within the rating window).
+    S.PENDING_REVIEW: frozenset(
+        {S.APPROVED, S.DIVERTED, S.REJECTED, S.MERGED, S.WITHDRAWN, S.CLOSED}
+    ),
     S.APPROVED: frozenset({S.ASSIGNED, S.PENDING_REVIEW}),
     S.DIVERTED: frozenset({S.PENDING_REVIEW}),
     S.REJECTED: frozenset({S.PENDING_REVIEW}),

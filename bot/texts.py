@@ -471,6 +471,14 @@ THANKS_UNSATISFIED = (
     "Đã ghi nhận Ông/Bà chưa hài lòng với câu trả lời <code>{code}</code>. Mặt trận sẽ theo dõi, "
     "giám sát việc giải quyết và thông báo lại."
 )
+FRONT_SATISFIED_AFTER_ALL = (
+    "Cử tri đã đổi ý: <b>hài lòng</b> với câu trả lời <code>{code}</code>; ý kiến được đóng lại."
+)
+RATE_OR_NEW = (
+    "Đây là đánh giá của Ông/Bà về câu trả lời <code>{code}</code>, hay là một ý kiến mới?"
+)
+RATE_UNSATISFIED = "Đánh giá: chưa hài lòng"
+RATE_NEW_OPINION = "Gửi thành ý kiến mới"
 FRONT_UNSATISFIED = "⚠ Cử tri chưa hài lòng với câu trả lời <code>{code}</code>: «{comment}»"
 DEADLINE_REMINDER = "⏰ Còn {left} ngày làm việc đến hạn trả lời <code>{code}</code> (hạn {due})."
 DEADLINE_OVERDUE = "⚠ Ý kiến <code>{code}</code> đã quá hạn trả lời ({due}) — đơn vị: {department}."

@@ -711,6 +711,13 @@ class SqliteTx:
         rows = self._all("SELECT * FROM opinions WHERE merged_into = ? ORDER BY id", (opinion_id,))
         return [_opinion(r) for r in rows]
 
+    def satisfaction_last(self, opinion_id: int) -> bool | None:
+        row = self._one(
+            "SELECT satisfied FROM satisfaction WHERE opinion_id = ? ORDER BY id DESC LIMIT 1",
+            (opinion_id,),
+        )
+        return None if row is None else bool(row[0])
+
     def satisfaction_add(
         self, opinion_id: int, resident_id: int, satisfied: bool, comment: str, now: datetime
     ) -> None:

@@ -324,3 +324,46 @@ async def test_review_returns_with_a_reason_and_one_pending_at_a_time(
     await bot.settle()
     (got,) = answers_to(a)
     assert "01/03/2027" in got.visible
+
+
+async def test_the_last_rating_counts_and_typed_ratings_are_understood(
+    commune: RunningBot,
+) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
+    (typed,) = await a.send("Tôi chưa hài lòng vì đường vẫn lún, xe không đi được")
+    assert "chưa hài lòng" in typed.visible and "Mã ý kiến" not in typed.visible
+    await bot.settle()
+    assert await states(bot) == [(code, "pending_review", 0)]
+    assert await bot.fetch("SELECT satisfied, comment FROM satisfaction") == [
+        (0, "Tôi chưa hài lòng vì đường vẫn lún, xe không đi được")]
+    (after_all,) = await a.press("😊 Hài lòng")  # changed their mind before anyone acted
+    assert "Cảm ơn" in after_all.visible
+    await bot.settle()
+    assert await states(bot) == [(code, "closed", 0)]
+    lan = Person(bot.tg, LAN, bot.clock)
+    assert any("đã đổi ý" in m.visible for m in lan.inbox)
+    (why,) = await a.press("😞 Chưa hài lòng")  # and back again: the reason is asked, kept
+    assert "vì sao" in why.visible
+    await a.send("Thời gian quá lâu")
+    await bot.settle()
+    assert await states(bot) == [(code, "pending_review", 0)]
+    rows = await bot.fetch("SELECT satisfied, comment FROM satisfaction ORDER BY id")
+    assert rows[-1] == (0, "Thời gian quá lâu") and len(rows) == 3
+    assert len(await bot.fetch("SELECT id FROM opinions")) == 1  # no rating became an opinion
+
+
+async def test_text_right_after_an_answer_is_asked_about(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
+    (asked,) = await a.send("Còn đèn đường xóm 2 thì bao giờ mới lắp lại được ạ")
+    assert "đánh giá" in asked.visible and code in asked.visible
+    (filed,) = await a.press("rate:new")
+    assert "Mã ý kiến" in filed.visible
+    await bot.settle()
+    assert len(await bot.fetch("SELECT id FROM opinions")) == 2
+    assert await bot.fetch("SELECT COUNT(*) FROM satisfaction") == [(0,)]
