@@ -17,14 +17,15 @@ from datetime import date, datetime, timedelta
 from bot import answers, texts
 from bot.clock import to_local
 from bot.messages import Choice, Reply
-from bot.model import ANSWER_MODE_NAMES, AnswerMode, OpinionState
+from bot.model import ANSWER_MODE_NAMES, AnswerMode, Opinion, OpinionState
 from bot.moderation import Officer
 from bot.session_dialogue import parse_date
 from bot.texts import esc
 from storage.repository import ConversationState, Tx
 
 BODY, DUE, DRAFT, RETURN_REASON = "answer_body", "answer_due", "answer", "review_back"
-STEPS = frozenset({BODY, DUE, DRAFT, RETURN_REASON})
+EXTEND_DUE, EXTEND_REASON = "extend_due", "extend_reason"
+STEPS = frozenset({BODY, DUE, DRAFT, RETURN_REASON, EXTEND_DUE, EXTEND_REASON})
 DRAFT_TIMEOUT = timedelta(minutes=30)
 IDLE = "idle"
 Notice = tuple[str, str, Reply]
@@ -50,6 +51,40 @@ def start(state: ConversationState, opinion_id: int, code: str, mode: AnswerMode
     return Reply(texts.ASK_ANSWER.format(code=code, mode=esc(ANSWER_MODE_NAMES[mode])))
 
 
+def start_extension(state: ConversationState, opinion: Opinion, now: datetime) -> Reply:
+    """A department asks for more time: the new date, then the reason."""
+    state.step = EXTEND_DUE
+    state.data = {"opinion": opinion.id, "code": opinion.ref_code, "at": now.isoformat()}
+    due = f"{opinion.due_on:%d/%m/%Y}" if opinion.due_on else "—"
+    return Reply(texts.ASK_EXTEND_DUE.format(code=opinion.ref_code, due=due))
+
+
+def _extension(tx: Tx, who: Officer, state: ConversationState, text: str,
+               now: datetime) -> tuple[list[Reply], list[Notice]]:  # fmt: skip
+    opinion = tx.opinion_get(int(state.data["opinion"]))
+    if opinion is None or not answers.may_answer(who.roles, opinion):
+        state.step, state.data = IDLE, {}
+        return [Reply(texts.NOT_ALLOWED)], []
+    if state.step == EXTEND_DUE:
+        until = parse_date(text, to_local(now).date()) if text else None
+        if until is None:
+            return [Reply(texts.ANSWER_DUE_INVALID)], []
+        due = opinion.due_on
+        if due is not None and not due < until <= due + answers.MAX_EXTENSION:
+            limit = due + answers.MAX_EXTENSION
+            return [Reply(texts.EXTEND_RANGE.format(due=f"{due:%d/%m/%Y}",
+                                                    limit=f"{limit:%d/%m/%Y}"))], []  # fmt: skip
+        state.data["until"] = until.isoformat()
+        state.step = EXTEND_REASON
+        return [Reply(texts.ASK_EXTEND_REASON)], []
+    if not text:
+        return [Reply(texts.ASK_EXTEND_REASON)], []
+    until = date.fromisoformat(state.data["until"])
+    state.step, state.data = IDLE, {}
+    said, notices = answers.request_extension(tx, who.actor, opinion, until, text[:500], now)
+    return [Reply(said)], notices
+
+
 def draft_code(state: ConversationState) -> str | None:
     """The opinion of an open draft with some text in it, if any."""
     if state.step == DRAFT and state.data.get("parts"):
@@ -62,6 +97,8 @@ def step(tx: Tx, who: Officer, state: ConversationState, text: str, choice: str,
     """One message inside the answer dialogue: (replies, notices to others)."""
     if state.step == RETURN_REASON:
         return _return_reason(tx, who, state, text, now)
+    if state.step in (EXTEND_DUE, EXTEND_REASON):
+        return _extension(tx, who, state, text, now)
     data = state.data
     last = datetime.fromisoformat(data.get("at", now.isoformat()))
     if now - last > DRAFT_TIMEOUT:

@@ -76,7 +76,7 @@ def department_card(tx: Tx, opinion: Opinion) -> Reply:
     )  # fmt: skip
     choices = tuple(Choice(name, f"d:{opinion.id}:{mode.value}")
                     for mode, name in ANSWER_MODE_NAMES.items())  # fmt: skip
-    return Reply(text, choices)
+    return Reply(text, (*choices, Choice(texts.EXTEND_BUTTON, f"d:{opinion.id}:extend")))
 
 
 def on_assigned(tx: Tx, opinion: Opinion, now: datetime) -> list[Notice]:
@@ -334,6 +334,74 @@ def typed_rating(text: str) -> bool | None:
     if len(words) <= 8 and ("hai long" in folded or folded.startswith("cam on")):
         return True
     return None
+
+
+MAX_EXTENSION = timedelta(days=30)  # "up to 30 days in complex cases" (the plans)
+
+
+def request_extension(tx: Tx, officer: str, opinion: Opinion, until: date, reason: str,
+                      now: datetime) -> tuple[str, list[Notice]]:  # fmt: skip
+    """A department asks for more time on one opinion; the Front decides."""
+    if opinion.state is not S.ASSIGNED or opinion.due_on is None or opinion.id is None:
+        return texts.ANSWER_NOT_OPEN.format(
+            code=opinion.ref_code, state=esc(texts.STATE_NAMES[opinion.state])), []  # fmt: skip
+    if not opinion.due_on < until <= opinion.due_on + MAX_EXTENSION:
+        limit = opinion.due_on + MAX_EXTENSION
+        return texts.EXTEND_RANGE.format(due=f"{opinion.due_on:%d/%m/%Y}",
+                                         limit=f"{limit:%d/%m/%Y}"), []  # fmt: skip
+    tx.opinion_event_add(opinion.id, opinion.state, opinion.state, officer,
+                         f"Xin gia hạn đến {until:%d/%m/%Y}: {reason}", now)  # fmt: skip
+    stamp = f"{until:%Y%m%d}"
+    department = esc(department_name(tx, opinion))
+    card = Reply(
+        texts.EXTEND_CARD.format(code=opinion.ref_code, department=department,
+                                 due=f"{opinion.due_on:%d/%m/%Y}", until=f"{until:%d/%m/%Y}",
+                                 reason=esc(reason)),
+        (Choice(texts.EXTEND_OK, f"x:{opinion.id}:{stamp}:ok"),
+         Choice(texts.EXTEND_NO, f"x:{opinion.id}:{stamp}:no")),
+    )  # fmt: skip
+    return texts.EXTEND_ASKED.format(code=opinion.ref_code), [
+        (ch, chat, card) for ch, chat in _front_chats(tx, opinion)]  # fmt: skip
+
+
+def decide_extension(tx: Tx, roles: list[StaffRole], officer: str, value: str,
+                     now: datetime) -> tuple[str, list[Notice]]:  # fmt: skip
+    """The Front's answer to `x:<opinion>:<yyyymmdd>:ok|no`; the resident hears a new date."""
+    parts = value.split(":")
+    opinion = tx.opinion_get(int(parts[1])) if len(parts) == 4 and parts[1].isdigit() else None
+    try:
+        until = date(int(parts[2][:4]), int(parts[2][4:6]), int(parts[2][6:8]))
+    except (ValueError, IndexError):
+        return texts.STALE_CHOICE, []
+    if opinion is None or not any(
+        r.role is Role.ADMIN or (r.role in (Role.FRONT, Role.OFFICE)
+                                 and r.commune_code == opinion.commune_code) for r in roles
+    ):  # fmt: skip
+        return texts.NOT_ALLOWED, []
+    if opinion.state is not S.ASSIGNED or opinion.due_on is None or until <= opinion.due_on:
+        return texts.EXTEND_DONE_BEFORE.format(code=opinion.ref_code), []
+    dept = _officers(tx, opinion.commune_code, Role.DEPARTMENT, opinion.department)
+    if parts[3] != "ok":
+        assert opinion.id is not None
+        tx.opinion_event_add(opinion.id, opinion.state, opinion.state, officer,
+                             f"Không đồng ý gia hạn đến {until:%d/%m/%Y}", now)  # fmt: skip
+        told = Reply(texts.EXTEND_REFUSED.format(code=opinion.ref_code,
+                                                 due=f"{opinion.due_on:%d/%m/%Y}"))
+        return texts.EXTEND_REFUSED_SAID.format(code=opinion.ref_code), [
+            (ch, chat, told) for ch, chat in dept]  # fmt: skip
+    old = opinion.due_on
+    opinion.due_on = until
+    _event(tx, opinion, opinion.state, officer,
+           f"Gia hạn trả lời: {old:%d/%m/%Y} → {until:%d/%m/%Y}", now)  # fmt: skip
+    to_dept = Reply(texts.EXTEND_GRANTED.format(code=opinion.ref_code, until=f"{until:%d/%m/%Y}"))
+    notices = [(ch, chat, to_dept) for ch, chat in dept]
+    for member in [opinion, *tx.merged_members(opinion.id or 0)]:
+        if member is opinion or member.state is S.MERGED:
+            tell = Reply(texts.EXTEND_RESIDENT.format(code=member.ref_code,
+                                                      until=f"{until:%d/%m/%Y}"))  # fmt: skip
+            notices += [(ch, chat, tell) for ch, chat in tx.identities_of(member.resident_id)]
+    return texts.EXTEND_GRANTED_SAID.format(code=opinion.ref_code,
+                                            until=f"{until:%d/%m/%Y}"), notices  # fmt: skip
 
 
 def check_deadlines(tx: Tx, now: datetime) -> list[Notice]:

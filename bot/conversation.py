@@ -403,6 +403,10 @@ class Conversation:
             return outcome.replies
         if choice.startswith("d:") or command == "answer":
             return _start_answer(tx, who, state, choice, inbound.text, now)
+        if choice.startswith("x:"):
+            said, notices = answers.decide_extension(tx, who.roles, who.actor, choice, now)
+            notify.extend(notices)
+            return [Reply(said)]
         if choice.startswith("r:"):
             _, answer_id, verdict = [*choice.split(":"), "", ""][:3]
             if not answer_id.isdigit():
@@ -1196,7 +1200,7 @@ OFFICER_STEPS = (
     | session_dialogue.STEPS
     | answer_dialogue.STEPS
 )
-STAFF_CHOICES = ("m:", "q:", "d:", "r:", "s:", "ad:")
+STAFF_CHOICES = ("m:", "q:", "d:", "r:", "s:", "ad:", "x:")
 
 
 def _start_answer(
@@ -1220,6 +1224,8 @@ def _start_answer(
         return [_not_answerable(opinion)]
     if not mode:
         return [answers.department_card(tx, opinion)]
+    if mode == "extend":
+        return [answer_dialogue.start_extension(state, opinion, now)]
     try:
         answer_mode = AnswerMode(mode)
     except ValueError:

@@ -365,6 +365,31 @@ DEPARTMENT_CARD = (
     "<b>{code}</b> · giao {department}\nLĩnh vực: {field}\n{who}\n«{text}»\n"
     "Hạn trả lời: <b>{due}</b> (ngày làm việc). Chọn hình thức trả lời:"
 )
+EXTEND_BUTTON = "⏳ Xin gia hạn"
+ASK_EXTEND_DUE = (
+    "Ý kiến <code>{code}</code> (hạn {due}): xin gõ <b>ngày hạn mới</b> đề nghị (dd/mm/yyyy, "
+    "tối đa 30 ngày sau hạn hiện tại):"
+)
+ASK_EXTEND_REASON = "Xin gõ lý do xin gia hạn (Mặt trận sẽ đọc được):"
+EXTEND_RANGE = "Ngày hạn mới phải sau {due} và không quá {limit}. Xin gõ lại:"
+EXTEND_ASKED = "Đã gửi đề nghị gia hạn <code>{code}</code> tới Ủy ban MTTQ xem xét."
+EXTEND_CARD = (
+    "⏳ <b>{department}</b> xin gia hạn trả lời <code>{code}</code> từ {due} đến <b>{until}</b>."
+    "\nLý do: {reason}"
+)
+EXTEND_OK = "✅ Đồng ý gia hạn"
+EXTEND_NO = "✖ Không đồng ý"
+EXTEND_DONE_BEFORE = "Đề nghị gia hạn <code>{code}</code> đã được xử lý hoặc không còn hiệu lực."
+EXTEND_REFUSED = (
+    "Ủy ban MTTQ không đồng ý gia hạn <code>{code}</code>; hạn trả lời vẫn là {due}."
+)
+EXTEND_REFUSED_SAID = "Đã báo đơn vị: không gia hạn <code>{code}</code>."
+EXTEND_GRANTED = "Ý kiến <code>{code}</code> được gia hạn trả lời đến <b>{until}</b>."
+EXTEND_GRANTED_SAID = "Đã gia hạn <code>{code}</code> đến {until}; cử tri đã được báo."
+EXTEND_RESIDENT = (
+    "Ý kiến <code>{code}</code> của Ông/Bà cần thêm thời gian xem xét, giải quyết; đơn vị "
+    "sẽ trả lời trước ngày <b>{until}</b>."
+)
 ASK_ANSWER = "Xin gõ nội dung trả lời cho <code>{code}</code> ({mode}):"
 ANSWER_NEEDS_DATE = "Xin gõ kèm ngày theo dạng dd/mm/yyyy (ví dụ 15/01/2027). Gõ lại nội dung:"
 ANSWER_PUBLISHED = "Đã gửi câu trả lời <code>{code}</code> tới cử tri."

@@ -367,3 +367,29 @@ async def test_text_right_after_an_answer_is_asked_about(commune: RunningBot) ->
     await bot.settle()
     assert len(await bot.fetch("SELECT id FROM opinions")) == 2
     assert await bot.fetch("SELECT COUNT(*) FROM satisfaction") == [(0,)]
+
+
+async def test_a_department_asks_for_more_time(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    dept = Person(bot.tg, KINH_TE, bot.clock)
+    (asked,) = await dept.press(f"d:{(await bot.fetch('SELECT id FROM opinions'))[0][0]}:extend")
+    assert "ngày hạn mới" in asked.visible and "28/12/2026" in asked.visible
+    (too_far,) = await dept.send("28/03/2027")
+    assert "không quá 27/01/2027" in too_far.visible
+    await dept.send("20/01/2027")
+    (sent,) = await dept.send("Cần khảo sát địa chất, vụ việc phức tạp")
+    assert "đề nghị gia hạn" in sent.visible
+    await bot.settle()
+    lan = Person(bot.tg, LAN, bot.clock)
+    card = [m for m in lan.inbox if "xin gia hạn" in m.visible][-1]
+    assert "khảo sát địa chất" in card.visible
+    (ok,) = await lan.press("✅ Đồng ý gia hạn")
+    assert "20/01/2027" in ok.visible
+    await bot.settle()
+    assert await bot.fetch("SELECT due_on FROM opinions") == [("2027-01-20",)]
+    assert any("trước ngày 20/01/2027" in m.visible for m in a.inbox)
+    assert any("được gia hạn" in m.visible for m in dept.inbox)
+    (again,) = await lan.press("✅ Đồng ý gia hạn")  # a second press changes nothing
+    assert "đã được xử lý" in again.visible

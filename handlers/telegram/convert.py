@@ -70,7 +70,7 @@ def _group_inbound(update: Update, base: dict) -> Inbound:
     residents' conversations happen in private chats."""
     base = {**base, "group": True}
     query = update.callback_query
-    if query is not None and (query.data or "").startswith(("m:", "q:")):
+    if query is not None and (query.data or "").startswith(("m:", "q:", "r:", "x:")):
         return Inbound(kind=InboundKind.CHOICE, choice=query.data or "", **base)
     text = update.message.text if update.message else None
     if text and text.startswith("/"):
