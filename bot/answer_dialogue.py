@@ -93,8 +93,10 @@ def draft_code(state: ConversationState) -> str | None:
 
 
 def step(tx: Tx, who: Officer, state: ConversationState, text: str, choice: str,
-         now: datetime) -> tuple[list[Reply], list[Notice]]:  # fmt: skip
-    """One message inside the answer dialogue: (replies, notices to others)."""
+         now: datetime, attachment: str | None = None,
+         ) -> tuple[list[Reply], list[Notice]]:  # fmt: skip
+    """One message inside the answer dialogue: (replies, notices to others). A photo or a
+    document sent while drafting is attached to the answer (its caption joins the text)."""
     if state.step == RETURN_REASON:
         return _return_reason(tx, who, state, text, now)
     if state.step in (EXTEND_DUE, EXTEND_REASON):
@@ -129,9 +131,12 @@ def step(tx: Tx, who: Officer, state: ConversationState, text: str, choice: str,
         return [Reply(texts.DRAFT_RESTART.format(code=code))], []
     if choice == "ad:send":
         return _send(tx, who, state, now)
-    if not text:
+    if attachment:
+        data["files"] = [*data.get("files", []), attachment][:10]
+    elif not text:
         return [Reply(texts.OPINION_EMPTY)], []
-    data["parts"] = [*data.get("parts", []), text]
+    if text:
+        data["parts"] = [*data.get("parts", []), text]
     return [preview(state)], []
 
 
@@ -141,6 +146,8 @@ def preview(state: ConversationState) -> Reply:
     extra = ""
     if state.data.get("body"):
         extra += texts.DRAFT_FORWARDED.format(body=esc(state.data["body"]))
+    if state.data.get("files"):
+        extra += texts.DRAFT_FILES.format(count=len(state.data["files"]))
     if state.data.get("due"):
         extra += texts.DRAFT_DUE.format(due=f"{date.fromisoformat(state.data['due']):%d/%m/%Y}")
     return Reply(
@@ -174,7 +181,8 @@ def _send(tx: Tx, who: Officer, state: ConversationState,
         return [Reply(said + "\n\n" + kept)], []  # fmt: skip
     due = date.fromisoformat(data["due"]) if data.get("due") else None
     said, notices = answers.submit_answer(tx, who.actor, opinion, AnswerMode(data["mode"]),
-                                          whole, now, due, data.get("body"))  # fmt: skip
+                                          whole, now, due, data.get("body"),
+                                          tuple(data.get("files", [])))  # fmt: skip
     if notices is None:  # refused (one answer already waits for review): keep the draft
         return [Reply(said + "\n\n" + kept)], []
     return [Reply(said)], notices

@@ -106,6 +106,7 @@ def submit_answer(
     now: datetime,
     expected: date | None = None,
     forwarded_to: str | None = None,
+    attachments: tuple[str, ...] = (),
 ) -> tuple[str, list[Notice] | None]:
     """Record an answer; publish it, or send it for review. Returns (confirmation, notices);
     notices is None when the answer was refused (then nothing was recorded)."""
@@ -126,6 +127,7 @@ def submit_answer(
         now,
         expected,
         forwarded_to,
+        attachments,
     )
     answer.id = tx.answer_add(answer)
     if review:
@@ -256,7 +258,8 @@ def _to_resident(tx: Tx, opinion: Opinion, answer: Answer, department: str) -> l
             Choice("😞 Chưa hài lòng", f"sat:{opinion.id}:0"),
         )
     )
-    return [(ch, chat, Reply(text, choices)) for ch, chat in tx.identities_of(opinion.resident_id)]
+    reply = Reply(text, choices, answer.attachments)  # the scanned letter goes along
+    return [(ch, chat, reply) for ch, chat in tx.identities_of(opinion.resident_id)]
 
 
 RATING_WINDOW = timedelta(days=30)  # after the answer, the resident's last word counts

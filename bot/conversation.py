@@ -357,6 +357,8 @@ class Conversation:
         in_staff_step = state.step in OFFICER_STEPS and (
             inbound.kind is InboundKind.TEXT
             or (inbound.kind is InboundKind.CHOICE and choice.startswith(("s:", "ad:")))
+            or (state.step == answer_dialogue.DRAFT  # a scanned letter joins the answer
+                and inbound.kind in (InboundKind.PHOTO, InboundKind.FILE))
         )
         if not (is_staff_choice or is_staff_command or in_staff_step):
             if state.step in OFFICER_STEPS:  # any other message leaves the officer's step
@@ -388,7 +390,7 @@ class Conversation:
             return session_dialogue.step(tx, who, state, clean_text(inbound.text), choice, now)
         if in_staff_step and state.step in answer_dialogue.STEPS:
             said, notices = answer_dialogue.step(tx, who, state, clean_text(inbound.text),
-                                                 choice, now)  # fmt: skip
+                                                 choice, now, inbound.photo_ref)  # fmt: skip
             notify.extend(notices)
             return said
         if in_staff_step:

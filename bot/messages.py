@@ -13,6 +13,7 @@ class InboundKind(StrEnum):
     PHOTO = "photo"  # text holds the caption, if any
     COMMAND = "command"  # command without "/", args in `text`
     CHOICE = "choice"  # a button press or a numbered reply, value in `choice`
+    FILE = "file"  # a document (PDF, scan): photo_ref holds its reference, text its caption
     UNSUPPORTED = "unsupported"  # sticker, voice, location, file...
     IGNORED = "ignored"  # nothing to answer (edits, membership changes)
 
@@ -42,6 +43,11 @@ class Choice:
 class Reply:
     text: str  # HTML subset, dynamic values escaped with texts.esc
     choices: tuple[Choice, ...] = ()
+    files: tuple[str, ...] = ()  # attachments, as "<channel>:<ref>" / "<channel>-doc:<ref>"
 
     def payload(self) -> dict[str, Any]:
-        return {"text": self.text, "choices": [[c.label, c.value] for c in self.choices]}
+        payload: dict[str, Any] = {"text": self.text,
+                                   "choices": [[c.label, c.value] for c in self.choices]}
+        if self.files:
+            payload["files"] = list(self.files)
+        return payload

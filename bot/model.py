@@ -129,6 +129,7 @@ class Answer:
     created_at: datetime
     expected_on: date | None = None
     forwarded_to: str | None = None
+    attachments: tuple[str, ...] = ()
 
     @property
     def final(self) -> bool:

@@ -457,6 +457,11 @@ DRAFT_PREVIEW = (
     "Có thể gõ tiếp để bổ sung. Bấm «Gửi» để gửi tới cử tri, «Sửa» để viết lại, «Hủy» để bỏ."
 )
 DRAFT_FORWARDED = "\nChuyển: {body}"
+DRAFT_FILES = "\nKèm theo: {count} tệp"
+FILES_ELSEWHERE = (
+    "(Kèm theo câu trả lời có {count} tệp (văn bản, ảnh) không gửi được qua kênh này; "
+    "Ông/Bà có thể nhận bản sao tại bộ phận Một cửa UBND xã/phường.)"
+)
 DRAFT_DUE = "\nDự kiến trước ngày: {due}"
 DRAFT_EMPTY = "Bản nháp trả lời <code>{code}</code> chưa có nội dung. Xin gõ nội dung trả lời."
 DRAFT_RESTART = "Đã xóa bản nháp <code>{code}</code>. Xin gõ lại nội dung trả lời:"

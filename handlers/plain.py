@@ -10,6 +10,8 @@ import html
 import re
 from typing import Any
 
+from bot import texts
+
 _TAGS = re.compile(r"</?(b|i|code|u|s)>")
 
 
@@ -21,6 +23,8 @@ def to_plain(text: str) -> str:
 def numbered(payload: dict[str, Any]) -> str:
     """A reply with its choices as "Gõ 1: ...", one per line."""
     text = to_plain(payload.get("text", ""))
+    if payload.get("files"):  # a plain-text channel cannot carry another channel's files
+        text += "\n\n" + texts.FILES_ELSEWHERE.format(count=len(payload["files"]))
     choices = payload.get("choices") or []
     if choices:
         lines = [f"Gõ {i}: {label}" for i, (label, _) in enumerate(choices, start=1)]

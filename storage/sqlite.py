@@ -575,6 +575,7 @@ def _answer(row: sqlite3.Row) -> Answer:
         created_at=parse_iso(row["created_at"]),
         expected_on=date.fromisoformat(row["expected_on"]) if row["expected_on"] else None,
         forwarded_to=row["forwarded_to"],
+        attachments=tuple(json.loads(row["attachments"])),
     )
 
 
@@ -678,10 +679,12 @@ class SqliteTx:
     def answer_add(self, answer: Answer) -> int:
         return self._insert(
             "INSERT INTO answers (opinion_id, department, officer, mode, text, expected_on,"
-            " forwarded_to, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " forwarded_to, status, created_at, attachments)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (answer.opinion_id, answer.department, answer.officer, answer.mode.value,
              answer.text, answer.expected_on.isoformat() if answer.expected_on else None,
-             answer.forwarded_to, answer.status, iso(answer.created_at)),
+             answer.forwarded_to, answer.status, iso(answer.created_at),
+             json.dumps(list(answer.attachments))),
         )  # fmt: skip
 
     def answer_get(self, answer_id: int) -> Answer | None:

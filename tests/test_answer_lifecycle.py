@@ -393,3 +393,33 @@ async def test_a_department_asks_for_more_time(commune: RunningBot) -> None:
     assert any("được gia hạn" in m.visible for m in dept.inbox)
     (again,) = await lan.press("✅ Đồng ý gia hạn")  # a second press changes nothing
     assert "đã được xử lý" in again.visible
+
+
+async def test_a_scanned_letter_goes_with_the_answer(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    dept = Person(bot.tg, KINH_TE, bot.clock)
+    await dept.press("Trả lời bằng văn bản")
+    (with_doc,) = await dept.send_update(bot.tg.document_update(KINH_TE, "Công văn số 12/UBND"))
+    assert "Kèm theo: 1 tệp" in with_doc.visible
+    (with_photo,) = await dept.send_update(bot.tg.photo_update(KINH_TE))
+    assert "Kèm theo: 2 tệp" in with_photo.visible
+    await dept.press("ad:send")
+    await bot.settle()
+    to_alice = [m for m in bot.tg.sent if m.chat_id == 101]
+    methods = [m.method for m in to_alice[-3:]]
+    assert methods == ["sendMessage", "sendDocument", "sendPhoto"]
+    assert to_alice[-2].params["document"] == f"doc-{KINH_TE}"
+    assert to_alice[-1].params["photo"].startswith(f"photo-{KINH_TE}")
+    assert "Công văn số 12/UBND" in to_alice[-3].visible
+    assert [label for label, _ in to_alice[-1].buttons] == ["😊 Hài lòng", "😞 Chưa hài lòng"]
+    (odd,) = await a.send_update(bot.tg.document_update(101))  # a resident's file: polite
+    assert "chỉ nhận tin nhắn chữ hoặc ảnh" in odd.visible
+
+
+def test_a_plain_channel_says_where_the_files_are() -> None:
+    from handlers.plain import numbered
+
+    text = numbered({"text": "Trả lời", "choices": [], "files": ["telegram-doc:x"]})
+    assert "không gửi được qua kênh này" in text and "Một cửa" in text

@@ -18,6 +18,7 @@ from handlers.telegram.html import split_html
 CHANNEL = "telegram"
 MAX_TEXT = 4096
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_OWN_FILES = ("telegram:", "telegram-doc:")  # attachments Telegram can resend by file id
 
 
 def to_inbound(update: Update, now: datetime) -> Inbound:
@@ -45,6 +46,13 @@ def to_inbound(update: Update, now: datetime) -> Inbound:
             kind=InboundKind.PHOTO,
             text=message.caption or "",
             photo_ref=f"telegram:{message.photo[-1].file_id}",
+            **base,
+        )
+    if message.document is not None:
+        return Inbound(
+            kind=InboundKind.FILE,
+            text=message.caption or "",
+            photo_ref=f"telegram-doc:{message.document.file_id}",
             **base,
         )
     if message.text is not None:
@@ -100,11 +108,32 @@ class TelegramTransport:
         """Send the payload: a text over Telegram's limit (counted as the reader sees it) as
         several messages split between paragraphs, the buttons under the last one."""
         parts = split_html(payload["text"], MAX_TEXT)
+        files = [f for f in payload.get("files") or [] if f.startswith(_OWN_FILES)]
         remote = None
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
+            last = i == len(parts) - 1 and not files
             remote = await self._send(chat_id, part, payload.get("choices") if last else None)
+        for i, ref in enumerate(files):  # attachments by file id, the buttons under the last
+            last = i == len(files) - 1
+            remote = await self._send_file(chat_id, ref, payload.get("choices") if last else None)
         return remote
+
+    async def _send_file(self, chat_id: str, ref: str, choices: list[list[str]] | None) -> str:
+        kind, _, file_id = ref.partition(":")
+        send = self.bot.send_document if kind == "telegram-doc" else self.bot.send_photo
+        field = "document" if kind == "telegram-doc" else "photo"
+        try:
+            message = await send(chat_id=int(chat_id), reply_markup=keyboard(choices or []),
+                                 **{field: file_id})  # fmt: skip
+        except RetryAfter as err:
+            raise TransientSendError(str(err), retry_after=retry_seconds(err)) from err
+        except Forbidden as err:
+            raise PermanentSendError(f"Forbidden: {err}", unreachable=True) from err
+        except BadRequest as err:
+            raise PermanentSendError(f"BadRequest: {err}") from err
+        except TelegramError as err:
+            raise TransientSendError(f"{type(err).__name__}: {err}") from err
+        return str(message.message_id)
 
     async def _send(self, chat_id: str, text: str, choices: list[list[str]] | None) -> str:
         try:

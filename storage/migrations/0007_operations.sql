@@ -42,5 +42,8 @@ CREATE TABLE card_bursts (
 );
 CREATE INDEX card_bursts_open ON card_bursts (last_at) WHERE carded_at IS NULL;
 
+-- A department's answer may carry attachments (a scanned official letter, a photo).
+ALTER TABLE answers ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+
 -- How consent to the storage of personal data was given: the button, or typed ("đồng ý").
 ALTER TABLE residents ADD COLUMN consent_how TEXT NOT NULL DEFAULT 'button';

@@ -212,6 +212,14 @@ class FakeTelegram:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return {"message": self._message(user_id, **content)}
 
+    def document_update(self, user_id: int, caption: str | None = None) -> dict[str, Any]:
+        document = {"file_id": f"doc-{user_id}", "file_unique_id": f"d{user_id}",
+                    "file_name": "cong-van-so-12.pdf", "mime_type": "application/pdf"}
+        content: dict[str, Any] = {"document": document}
+        if caption is not None:
+            content["caption"] = caption
+        return {"message": self._message(user_id, **content)}
+
     def photo_update(self, user_id: int, caption: str | None = None) -> dict[str, Any]:
         sizes = [
             {"file_id": f"photo-{user_id}-{n}-{w}", "file_unique_id": f"u{user_id}{n}{w}",
@@ -446,6 +454,10 @@ class FakeTelegram:
         if caption and (bad := self._check_text(caption, params)):
             return bad
         return await self._record("sendPhoto", params, caption)
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> web.Response:
+        caption = str(params.get("caption", ""))
+        return await self._record("sendDocument", params, caption)
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> web.Response:
         text = str(params.get("text", ""))
