@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -249,6 +249,16 @@ async def submit(bot: RunningBot, user: int, text: str, **reg: str) -> tuple[Per
     (ok,) = await person.send(text)
     await bot.settle()
     return person, ok.visible.split("Mã ý kiến: ")[1].split()[0]
+
+
+async def answers_reviewed(bot: RunningBot, commune: int = COMMUNE) -> None:
+    """The commune's answers are approved by the Front or the office before they go out."""
+    now = bot.clock.now()
+
+    def review_on(tx: Tx) -> None:
+        tx.commune_put(replace(tx.commune_get(commune), answer_review=True), now)
+
+    await bot.rt.store.run(review_on)
 
 
 def card_of(officer: Person, code: str) -> Sent:

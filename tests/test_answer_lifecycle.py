@@ -3,13 +3,11 @@ who must answer, by when, what was sent to whom."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from bot import answers
 from bot.model import Role, StaffRole
-from tests.harness import COMMUNE, Person, RunningBot, add_staff, card_of, submit
+from tests.harness import COMMUNE, Person, RunningBot, add_staff, answers_reviewed, card_of, submit
 
 ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún nặng"
 ROAD_2 = "Bà con xóm 5 đề nghị sửa đoạn đường liên thôn bị sụt lún từ xóm 3"
@@ -57,6 +55,13 @@ async def deadlines(bot: RunningBot) -> None:
     now = bot.clock.now()
     await bot.rt.store.run(lambda tx: answers.enqueue_deadline_notices(tx, now))
     await bot.rt.sender.drain()
+
+
+async def assigned(bot: RunningBot) -> tuple[Person, str]:
+    """A resident's opinion, assigned by the Front to its field's department."""
+    person, code = await submit(bot, 101, ROAD)
+    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    return person, code
 
 
 async def states(bot: RunningBot) -> list[tuple]:
@@ -136,8 +141,7 @@ async def test_a_reopened_member_leaves_its_group(commune: RunningBot) -> None:
 
 async def test_an_answer_to_an_erased_resident_is_kept_on_file(commune: RunningBot) -> None:
     bot = commune
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, code = await assigned(bot)
     await a.send("/delete_me")
     await a.press("Xóa dữ liệu của tôi")
     done = await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
@@ -168,8 +172,7 @@ async def test_a_reassigned_opinion_is_answered_by_its_new_department(commune: R
 
 async def test_a_long_answer_arrives_whole(commune: RunningBot) -> None:
     bot = commune
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, _code = await assigned(bot)
     long = " ".join(f"Đoạn {n}: UBND xã đã khảo sát, lập dự toán & bố trí <vốn>." for n in
                     range(150))  # fmt: skip
     before = len(a.inbox)
@@ -232,8 +235,7 @@ async def test_officers_are_not_treated_as_residents(commune: RunningBot) -> Non
 
 async def test_an_answer_is_a_draft_until_sent(commune: RunningBot) -> None:
     bot = commune
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, _code = await assigned(bot)
     dept = Person(bot.tg, KINH_TE, bot.clock)
     await dept.press("Trả lời bằng văn bản")
     await dept.send("Phần 1: xã đã khảo sát tuyến đường.")  # a long paste, split in two
@@ -256,8 +258,7 @@ async def test_an_answer_is_a_draft_until_sent(commune: RunningBot) -> None:
 
 async def test_a_draft_left_alone_or_cancelled_sends_nothing(commune: RunningBot) -> None:
     bot = commune
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, code = await assigned(bot)
     dept = Person(bot.tg, KINH_TE, bot.clock)
     await dept.press("Trả lời bằng văn bản")
     await dept.send("Xã sẽ sửa đường.")
@@ -275,8 +276,7 @@ async def test_a_draft_left_alone_or_cancelled_sends_nothing(commune: RunningBot
 async def test_two_officers_answering_at_once(commune: RunningBot) -> None:
     bot = commune
     await add_staff(bot, {952: StaffRole(Role.DEPARTMENT, COMMUNE, "kinh_te")})
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, _code = await assigned(bot)
     first, second = Person(bot.tg, KINH_TE, bot.clock), Person(bot.tg, 952, bot.clock)
     for officer, text in ((first, "Trả lời của cán bộ thứ nhất."),
                           (second, "Trả lời của cán bộ thứ hai, rất dài.")):  # fmt: skip
@@ -294,14 +294,8 @@ async def test_review_returns_with_a_reason_and_one_pending_at_a_time(
     commune: RunningBot,
 ) -> None:
     bot = commune
-    now = bot.clock.now()
-
-    def review_on(tx):
-        tx.commune_put(replace(tx.commune_get(COMMUNE), answer_review=True), now)
-
-    await bot.rt.store.run(review_on)
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    await answers_reviewed(bot)
+    a, code = await assigned(bot)
     dept = Person(bot.tg, KINH_TE, bot.clock)
     await answer(bot, KINH_TE, "Bản trả lời thứ nhất.")
     await dept.press(card_of(dept, code).buttons[1][1])
@@ -330,8 +324,7 @@ async def test_the_last_rating_counts_and_typed_ratings_are_understood(
     commune: RunningBot,
 ) -> None:
     bot = commune
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, code = await assigned(bot)
     await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
     (typed,) = await a.send("Tôi chưa hài lòng vì đường vẫn lún, xe không đi được")
     assert "chưa hài lòng" in typed.visible and "Mã ý kiến" not in typed.visible
@@ -357,8 +350,7 @@ async def test_the_last_rating_counts_and_typed_ratings_are_understood(
 
 async def test_text_right_after_an_answer_is_asked_about(commune: RunningBot) -> None:
     bot = commune
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, code = await assigned(bot)
     await answer(bot, KINH_TE, "Xã sẽ sửa đường trong quý I năm 2027.")
     (asked,) = await a.send("Còn đèn đường xóm 2 thì bao giờ mới lắp lại được ạ")
     assert "đánh giá" in asked.visible and code in asked.visible
@@ -371,8 +363,7 @@ async def test_text_right_after_an_answer_is_asked_about(commune: RunningBot) ->
 
 async def test_a_department_asks_for_more_time(commune: RunningBot) -> None:
     bot = commune
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, _code = await assigned(bot)
     dept = Person(bot.tg, KINH_TE, bot.clock)
     (asked,) = await dept.press(f"d:{(await bot.fetch('SELECT id FROM opinions'))[0][0]}:extend")
     assert "ngày hạn mới" in asked.visible and "28/12/2026" in asked.visible
@@ -397,8 +388,7 @@ async def test_a_department_asks_for_more_time(commune: RunningBot) -> None:
 
 async def test_a_scanned_letter_goes_with_the_answer(commune: RunningBot) -> None:
     bot = commune
-    a, code = await submit(bot, 101, ROAD)
-    await press_card(bot, code, "🏢 Giao đơn vị", "⭐")
+    a, _code = await assigned(bot)
     dept = Person(bot.tg, KINH_TE, bot.clock)
     await dept.press("Trả lời bằng văn bản")
     (with_doc,) = await dept.send_update(bot.tg.document_update(KINH_TE, "Công văn số 12/UBND"))

@@ -3,7 +3,6 @@ who raised it (merged ones too) exactly once, satisfaction, reopening; deadline 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, time
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from bot import answers
 from bot.clock import VN_TZ
 from bot.model import Role, StaffRole
-from tests.harness import COMMUNE, Person, RunningBot, add_staff, card_of, submit
+from tests.harness import COMMUNE, Person, RunningBot, add_staff, answers_reviewed, card_of, submit
 
 ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún nặng"
 ROAD_TOO = "Bà con xóm 5 đề nghị sửa đoạn đường liên thôn bị sụt lún từ xóm 3"
@@ -90,12 +89,7 @@ async def test_answer_reaches_the_resident_and_the_merged_one_once(commune: Runn
 
 async def test_review_by_the_front_before_it_goes_out(commune: RunningBot) -> None:
     bot = commune
-    now = bot.clock.now()
-
-    def review_on(tx):
-        tx.commune_put(replace(tx.commune_get(COMMUNE), answer_review=True), now)
-
-    await bot.rt.store.run(review_on)
+    await answers_reviewed(bot)
     alice, code = await submit(bot, 101, ROAD)
     await assign(bot, code)
     dept = Person(bot.tg, KINH_TE, bot.clock)
