@@ -949,6 +949,9 @@ class Conversation:
     def _typed_rating(self, turn: Turn) -> list[Reply] | None:
         """Text typed right after an answer (its rating buttons are the last choices sent
         to this chat): a rating when it clearly is one, else the resident is asked."""
+        assert turn.resident is not None and turn.resident.id is not None
+        if not turn.tx.has_answered_opinion(turn.resident.id):  # the common case: one query
+            return None
         offered = turn.tx.last_offered(turn.inbound.channel, turn.inbound.chat_id)
         rated = [v for v in offered if v.startswith("sat:") and v.endswith(":0")]
         if not rated:

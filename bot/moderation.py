@@ -167,6 +167,8 @@ def cards_for_intake(tx: Tx, opinion: Opinion, now: datetime) -> list[tuple[str,
     next ones are filed and queued as usual but carded together, once the burst is over
     (`burst_cards`)."""
     assert opinion.id is not None
+    if not _front_recipients(tx, opinion.commune_code):
+        return []  # nobody to card (yet): no burst to keep either
     burst = tx.card_burst_open(opinion.resident_id, now - BURST_WINDOW)
     if burst is None and tx.opinions_since(opinion.resident_id, now - BURST_WINDOW) > BURST_CARDS:
         burst = tx.card_burst_add(opinion.resident_id, opinion.commune_code, now)

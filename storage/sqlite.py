@@ -1394,6 +1394,13 @@ class SqliteTx:
     def card_burst_done(self, burst_id: int, now: datetime) -> None:
         self.conn.execute("UPDATE card_bursts SET carded_at = ? WHERE id = ?", (iso(now), burst_id))
 
+    def has_answered_opinion(self, resident_id: int) -> bool:
+        return self._one(
+            "SELECT 1 FROM opinions WHERE resident_id = ? AND state IN ('delivered', 'closed')"
+            " LIMIT 1",
+            (resident_id,),
+        ) is not None
+
     def opinion_count_of_resident(self, resident_id: int) -> int:
         row = self._one("SELECT COUNT(*) FROM opinions WHERE resident_id = ?", (resident_id,))
         return int(row[0]) if row else 0
