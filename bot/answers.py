@@ -303,7 +303,8 @@ def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, c
             return texts.THANKS_SATISFIED.format(code=opinion.ref_code), [
                 (ch, chat, note) for ch, chat in _front_chats(tx, opinion)]  # fmt: skip
         return texts.THANKS_SATISFIED.format(code=opinion.ref_code), []
-    reason = "Cử tri chưa hài lòng" + (f": {comment}" if comment else "")
+    # The reason stays in `satisfaction` (scrubbed on erasure), not in the append-only history.
+    reason = "Cử tri chưa hài lòng" + (" (có nêu lý do)" if comment else "")
     if before is not S.PENDING_REVIEW:
         opinion.transition(S.PENDING_REVIEW, now)
     if opinion.merged_into:  # reopened on its own: out of the group, its own card and answer

@@ -413,3 +413,18 @@ def test_a_plain_channel_says_where_the_files_are() -> None:
 
     text = numbered({"text": "Trả lời", "choices": [], "files": ["telegram-doc:x"]})
     assert "không gửi được qua kênh này" in text and "Một cửa" in text
+
+
+async def test_erasure_reaches_ratings_and_answers(commune: RunningBot) -> None:
+    bot = commune
+    a, code = await assigned(bot)
+    await answer(bot, KINH_TE, "Xã sẽ sửa đường; cử tri Nguyễn Văn An liên hệ cán bộ Tâm.")
+    await a.press("😞 Chưa hài lòng")
+    await a.send("Chưa sửa gì cả, gọi tôi 0933 222 111")
+    await a.send("/delete_me")
+    await a.press("Xóa dữ liệu của tôi")
+    await bot.settle()
+    for table in ("opinion_events", "satisfaction", "answers", "outbox", "inbox", "opinions"):
+        rows = await bot.fetch(f"SELECT * FROM {table}")
+        for marker in ("0933 222 111", "Nguyễn Văn An"):
+            assert marker not in repr(rows), (table, marker)

@@ -194,7 +194,7 @@ async def test_erasure_leaves_no_byte_of_personal_data(front: RunningBot, db: Pa
         "bich.tran@gmail.com, CCCD 001234567890"
     )
     code = ok.visible.split("Mã ý kiến: ")[1].split()[0]
-    await alice.press("edit:" + code)
+    await alice.press("edit:" + code)  # the earlier text is kept as a revision: scrubbed too
     await alice.send("Đề nghị sửa cống xóm 2, Trần Thị Bích, gọi 0987654321")
     await front.settle()
     await alice.send("/delete_me")
