@@ -417,7 +417,7 @@ def test_a_plain_channel_says_where_the_files_are() -> None:
 
 async def test_erasure_reaches_ratings_and_answers(commune: RunningBot) -> None:
     bot = commune
-    a, code = await assigned(bot)
+    a, _ = await assigned(bot)
     await answer(bot, KINH_TE, "Xã sẽ sửa đường; cử tri Nguyễn Văn An liên hệ cán bộ Tâm.")
     await a.press("😞 Chưa hài lòng")
     await a.send("Chưa sửa gì cả, gọi tôi 0933 222 111")
