@@ -8,7 +8,7 @@ import pytest
 from bot.clock import ManualClock
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.zalo_server import FakeZalo
-from tests.harness import START, RunningBot, make_settings, seed, start_bot
+from tests.harness import START, RunningBot, add_commune_officers, make_settings, seed, start_bot
 
 
 @pytest.fixture
@@ -52,3 +52,9 @@ async def both(
     await seed(running.rt)
     yield running
     await running.stop()
+
+
+@pytest.fixture
+async def commune(bot: RunningBot) -> RunningBot:
+    """The bot with the commune's Front officer, two departments and the office."""
+    return await add_commune_officers(bot)

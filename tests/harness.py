@@ -14,7 +14,7 @@ from bot import services, sessions, staff
 from bot.app import Runtime, runtime
 from bot.clock import VN_TZ, ManualClock
 from bot.config import Settings
-from bot.model import DialogueSession, StaffRole
+from bot.model import DialogueSession, Role, StaffRole
 from handlers import operator
 from handlers.telegram.channel import TelegramChannel
 from handlers.zalo.channel import ZaloChannel
@@ -249,6 +249,20 @@ async def submit(bot: RunningBot, user: int, text: str, **reg: str) -> tuple[Per
     (ok,) = await person.send(text)
     await bot.settle()
     return person, ok.visible.split("Mã ý kiến: ")[1].split()[0]
+
+
+# The commune's officers in the answers' tests: the Front, two departments, the office.
+LAN, KINH_TE, DIA_CHINH, OFFICE = 900, 950, 951, 960
+
+
+async def add_commune_officers(bot: RunningBot) -> RunningBot:
+    await add_staff(bot, {
+        LAN: StaffRole(Role.FRONT, COMMUNE),
+        KINH_TE: StaffRole(Role.DEPARTMENT, COMMUNE, "kinh_te"),
+        DIA_CHINH: StaffRole(Role.DEPARTMENT, COMMUNE, "dia_chinh"),
+        OFFICE: StaffRole(Role.OFFICE, COMMUNE),
+    })  # fmt: skip
+    return bot
 
 
 async def answers_reviewed(bot: RunningBot, commune: int = COMMUNE) -> None:

@@ -3,26 +3,26 @@ who must answer, by when, what was sent to whom."""
 
 from __future__ import annotations
 
-import pytest
-
 from bot import answers
 from bot.model import Role, StaffRole
-from tests.harness import COMMUNE, Person, RunningBot, add_staff, answers_reviewed, card_of, submit
+from tests.harness import (
+    COMMUNE,
+    DIA_CHINH,
+    KINH_TE,
+    LAN,
+    Person,
+    RunningBot,
+    add_staff,
+    answers_reviewed,
+    card_of,
+    submit,
+)
 
 ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún nặng"
 ROAD_2 = "Bà con xóm 5 đề nghị sửa đoạn đường liên thôn bị sụt lún từ xóm 3"
 ROAD_3 = "Đường liên thôn xóm 3 đi xóm 5 sụt lún, đề nghị xã sớm sửa chữa"
-LAN, KINH_TE, DIA_CHINH = 900, 950, 951
 
 
-@pytest.fixture
-async def commune(bot: RunningBot) -> RunningBot:
-    await add_staff(bot, {
-        LAN: StaffRole(Role.FRONT, COMMUNE),
-        KINH_TE: StaffRole(Role.DEPARTMENT, COMMUNE, "kinh_te"),
-        DIA_CHINH: StaffRole(Role.DEPARTMENT, COMMUNE, "dia_chinh"),
-    })  # fmt: skip
-    return bot
 
 
 async def press_card(bot: RunningBot, code: str, label: str, then: str | None = None) -> list:

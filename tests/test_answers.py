@@ -5,27 +5,24 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-import pytest
-
 from bot import answers
 from bot.clock import VN_TZ
-from bot.model import Role, StaffRole
-from tests.harness import COMMUNE, Person, RunningBot, add_staff, answers_reviewed, card_of, submit
+from tests.harness import (
+    DIA_CHINH,
+    KINH_TE,
+    LAN,
+    OFFICE,
+    Person,
+    RunningBot,
+    answers_reviewed,
+    card_of,
+    submit,
+)
 
 ROAD = "Đề nghị xã sửa đường liên thôn từ xóm 3 đến xóm 5 bị sụt lún nặng"
 ROAD_TOO = "Bà con xóm 5 đề nghị sửa đoạn đường liên thôn bị sụt lún từ xóm 3"
-LAN, KINH_TE, DIA_CHINH, OFFICE = 900, 950, 951, 960
 
 
-@pytest.fixture
-async def commune(bot: RunningBot) -> RunningBot:
-    await add_staff(bot, {
-        LAN: StaffRole(Role.FRONT, COMMUNE),
-        KINH_TE: StaffRole(Role.DEPARTMENT, COMMUNE, "kinh_te"),
-        DIA_CHINH: StaffRole(Role.DEPARTMENT, COMMUNE, "dia_chinh"),
-        OFFICE: StaffRole(Role.OFFICE, COMMUNE),
-    })  # fmt: skip
-    return bot
 
 
 async def assign(bot: RunningBot, code: str) -> None:
