@@ -301,7 +301,7 @@ def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, c
         if before is S.PENDING_REVIEW:  # changed their mind: the Front need not act
             note = Reply(texts.FRONT_SATISFIED_AFTER_ALL.format(code=opinion.ref_code))
             return texts.THANKS_SATISFIED.format(code=opinion.ref_code), [
-                (ch, chat, note) for ch, chat in _front_chats(tx, opinion)]  # fmt: skip
+                (ch, chat, note) for ch, chat in front_chats(tx, opinion.commune_code)]  # fmt: skip
         return texts.THANKS_SATISFIED.format(code=opinion.ref_code), []
     # The reason stays in `satisfaction` (scrubbed on erasure), not in the append-only history.
     reason = "Cử tri chưa hài lòng" + (" (có nêu lý do)" if comment else "")
@@ -320,12 +320,13 @@ def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, c
     return texts.THANKS_UNSATISFIED.format(code=opinion.ref_code), notices
 
 
-def _front_chats(tx: Tx, opinion: Opinion) -> list[tuple[str, str]]:
-    commune = tx.commune_get(opinion.commune_code)
+def front_chats(tx: Tx, commune_code: int) -> list[tuple[str, str]]:
+    """Where a commune's Front gets its cards and notices: its group, or each officer."""
+    commune = tx.commune_get(commune_code)
     if commune and commune.front_chat:
         channel, _, chat = commune.front_chat.partition(":")
         return [(channel, chat)]
-    return _officers(tx, opinion.commune_code, Role.FRONT)
+    return _officers(tx, commune_code, Role.FRONT)
 
 
 def typed_rating(text: str) -> bool | None:
@@ -365,7 +366,7 @@ def request_extension(tx: Tx, officer: str, opinion: Opinion, until: date, reaso
          Choice(texts.EXTEND_NO, f"x:{opinion.id}:{stamp}:no")),
     )  # fmt: skip
     return texts.EXTEND_ASKED.format(code=opinion.ref_code), [
-        (ch, chat, card) for ch, chat in _front_chats(tx, opinion)]  # fmt: skip
+        (ch, chat, card) for ch, chat in front_chats(tx, opinion.commune_code)]  # fmt: skip
 
 
 def decide_extension(tx: Tx, roles: list[StaffRole], officer: str, value: str,

@@ -141,18 +141,9 @@ def _department_name(tx: Tx, opinion: Opinion) -> str:
     return names.get(opinion.department or "", opinion.department or "")
 
 
-def _front_recipients(tx: Tx, commune_code: int) -> list[tuple[str, str]]:
-    """Where the commune's Front gets its cards: its group, or each officer's chat."""
-    commune = tx.commune_get(commune_code)
-    if commune and commune.front_chat:
-        channel, _, chat = commune.front_chat.partition(":")
-        return [(channel, chat)]
-    return tx.staff_with_role(commune_code, Role.FRONT)
-
-
 def cards_for_new(tx: Tx, opinion: Opinion) -> list[tuple[str, str, Reply]]:
     """A new screened opinion goes to the commune's Front: its group, or each officer."""
-    recipients = _front_recipients(tx, opinion.commune_code)
+    recipients = answers.front_chats(tx, opinion.commune_code)
     if not recipients:
         return []
     the_card = card(tx, opinion)
@@ -167,7 +158,7 @@ def cards_for_intake(tx: Tx, opinion: Opinion, now: datetime) -> list[tuple[str,
     next ones are filed and queued as usual but carded together, once the burst is over
     (`burst_cards`)."""
     assert opinion.id is not None
-    if not _front_recipients(tx, opinion.commune_code):
+    if not answers.front_chats(tx, opinion.commune_code):
         return []  # nobody to card (yet): no burst to keep either
     burst = tx.card_burst_open(opinion.resident_id, now - BURST_WINDOW)
     if burst is None and tx.opinions_since(opinion.resident_id, now - BURST_WINDOW) > BURST_CARDS:
@@ -204,7 +195,7 @@ def burst_cards(tx: Tx, now: datetime) -> list[tuple[str, str, Reply]]:
             lines.append(texts.BURST_MORE.format(more=len(opinions) - BURST_SHOWN))
         lines.append(texts.BURST_HINT)
         reply = Reply("\n".join(lines))
-        recipients = _front_recipients(tx, opinions[0].commune_code)
+        recipients = answers.front_chats(tx, opinions[0].commune_code)
         notices += [(channel, chat, reply) for channel, chat in recipients]
     return notices
 
@@ -452,7 +443,7 @@ def new_head_of_group(tx: Tx, head: Opinion, actor: str, now: datetime) -> list[
 def group_left_notices(tx: Tx, head: Opinion, actor: str, now: datetime) -> list[Notice]:
     """The same, sent to the Front, when the head left through its resident (withdrawn)."""
     replies = new_head_of_group(tx, head, actor, now)
-    return [(ch, chat, reply) for ch, chat in _front_recipients(tx, head.commune_code)
+    return [(ch, chat, reply) for ch, chat in answers.front_chats(tx, head.commune_code)
             for reply in replies]  # fmt: skip
 
 

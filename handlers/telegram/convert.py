@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.errors import PermanentSendError, TransientSendError
 from bot.messages import Inbound, InboundKind
@@ -122,37 +130,30 @@ class TelegramTransport:
         kind, _, file_id = ref.partition(":")
         send = self.bot.send_document if kind == "telegram-doc" else self.bot.send_photo
         field = "document" if kind == "telegram-doc" else "photo"
-        try:
-            message = await send(chat_id=int(chat_id), reply_markup=keyboard(choices or []),
-                                 **{field: file_id})  # fmt: skip
-        except RetryAfter as err:
-            raise TransientSendError(str(err), retry_after=retry_seconds(err)) from err
-        except Forbidden as err:
-            raise PermanentSendError(f"Forbidden: {err}", unreachable=True) from err
-        except BadRequest as err:
-            raise PermanentSendError(f"BadRequest: {err}") from err
-        except TelegramError as err:
-            raise TransientSendError(f"{type(err).__name__}: {err}") from err
-        return str(message.message_id)
+        return await _mapped(send(chat_id=int(chat_id), reply_markup=keyboard(choices or []),
+                                  **{field: file_id}))  # fmt: skip
 
     async def _send(self, chat_id: str, text: str, choices: list[list[str]] | None) -> str:
-        try:
-            message = await self.bot.send_message(
-                chat_id=int(chat_id),
-                text=text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(choices or []),
-                link_preview_options=_NO_PREVIEW,
-            )
-        except RetryAfter as err:
-            raise TransientSendError(str(err), retry_after=retry_seconds(err)) from err
-        except Forbidden as err:  # blocked by the user, or the account is deleted
-            raise PermanentSendError(f"Forbidden: {err}", unreachable=True) from err
-        except BadRequest as err:
-            gone = "chat not found" in str(err).lower()
-            raise PermanentSendError(f"BadRequest: {err}", unreachable=gone) from err
-        except NetworkError as err:  # includes TimedOut
-            raise TransientSendError(f"{type(err).__name__}: {err}") from err
-        except TelegramError as err:
-            raise TransientSendError(f"{type(err).__name__}: {err}") from err
-        return str(message.message_id)
+        return await _mapped(self.bot.send_message(
+            chat_id=int(chat_id),
+            text=text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(choices or []),
+            link_preview_options=_NO_PREVIEW,
+        ))  # fmt: skip
+
+
+async def _mapped(call: Awaitable[Message]) -> str:
+    """Run one Bot API send; Telegram's errors become retry or give up."""
+    try:
+        message = await call
+    except RetryAfter as err:
+        raise TransientSendError(str(err), retry_after=retry_seconds(err)) from err
+    except Forbidden as err:  # blocked by the user, or the account is deleted
+        raise PermanentSendError(f"Forbidden: {err}", unreachable=True) from err
+    except BadRequest as err:
+        gone = "chat not found" in str(err).lower()
+        raise PermanentSendError(f"BadRequest: {err}", unreachable=gone) from err
+    except TelegramError as err:  # NetworkError (TimedOut too) and the rest: try again later
+        raise TransientSendError(f"{type(err).__name__}: {err}") from err
+    return str(message.message_id)
