@@ -4,7 +4,7 @@
 
 A commune of N registered residents gets a session announcement: the bench plans the session
 through the service layer (which queues one outbox row per resident), then runs the real bot
-(`python -m bot run`) against the fake Bot API server, which enforces Telegram's limits
+(`python -m doithoai run`) against the fake Bot API server, which enforces Telegram's limits
 (`--limit` messages/s overall, 1/s per chat, 429 with retry_after beyond them) and fails a
 share of calls with HTTP 500 (`--fail-share`). Midway (half the residents told) the bot is
 killed with SIGKILL and started again. Deliveries and duplicates are counted on the server.
@@ -72,7 +72,7 @@ async def start_bot(db: Path, tg: FakeTelegram, scale: float, limit: float, work
         log_level="ERROR",
     )  # fmt: skip
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=workdir,
+        sys.executable, "-m", "doithoai", "run", env=env, cwd=workdir,
         stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
 

@@ -34,11 +34,11 @@ from bot import sessions  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.model import DialogueSession  # noqa: E402
 from bot.outbox import Limits, OutboxSender  # noqa: E402
+from bot.ports import Tx  # noqa: E402
 from handlers.telegram.convert import TelegramTransport  # noqa: E402
 from handlers.telegram.request import AiohttpRequest  # noqa: E402
 from handlers.zalo.client import ZaloApi  # noqa: E402
 from handlers.zalo.convert import ZaloTransport  # noqa: E402
-from storage.repository import Tx  # noqa: E402
 from storage.sqlite import SqliteStore  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
 from tests.fakes.telegram_server import Limits as ServerLimits  # noqa: E402

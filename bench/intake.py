@@ -100,7 +100,7 @@ async def run_bot(n: int, workdir: Path) -> dict:
     profile = os.environ.get("BENCH_PROFILE")  # a path: write a cProfile of the bot there
     prefix = ["-m", "cProfile", "-o", profile] if profile else []
     process = await asyncio.create_subprocess_exec(
-        sys.executable, *prefix, "-m", "bot", "run", env=env, cwd=workdir,
+        sys.executable, *prefix, "-m", "doithoai", "run", env=env, cwd=workdir,
         stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:

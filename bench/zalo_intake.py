@@ -1,5 +1,5 @@
 """Zalo intake: N residents registered on Zalo each send an opinion through the webhook into the
-real bot process (`python -m bot run`, Zalo in webhook mode, against the fake Zalo server).
+real bot process (`python -m doithoai run`, Zalo in webhook mode, against the fake Zalo server).
 
     python bench/zalo_intake.py [--updates 3000] [--concurrency 64]
 
@@ -103,7 +103,7 @@ async def run(n: int, concurrency: int, workdir: Path) -> dict:
                           zalo_webhook_url="https://bot.example.vn/zalo",
                           zalo_webhook_secret=SECRET, zalo_webhook_port=str(port))  # fmt: skip
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=workdir,
+        sys.executable, "-m", "doithoai", "run", env=env, cwd=workdir,
         stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/zalo"

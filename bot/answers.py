@@ -14,6 +14,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from bot import texts
+from bot.cards import cards_for_new, front_chats
 from bot.clock import to_local
 from bot.messages import Choice, Reply
 from bot.model import (
@@ -26,12 +27,12 @@ from bot.model import (
     Role,
     StaffRole,
 )
+from bot.ports import OpinionEvent, Tx
 from bot.services import enqueue
 from bot.texts import esc
 from bot.workdays import WorkingCalendar
 from nlp.labels import FIELDS
 from nlp.normalize import fold, redact
-from storage.repository import OpinionEvent, Tx
 
 log = logging.getLogger(__name__)
 S = OpinionState
@@ -312,21 +313,10 @@ def satisfaction(tx: Tx, resident: Resident, opinion_id: int, satisfied: bool, c
         reason += f"; tách khỏi nhóm {head.ref_code if head else opinion.merged_into}"
         opinion.merged_into = None
     _event(tx, opinion, before, actor, reason, now)
-    from bot.moderation import cards_for_new
-
     note = Reply(texts.FRONT_UNSATISFIED.format(code=opinion.ref_code, comment=esc(comment or "—")))
     cards = cards_for_new(tx, opinion)
     notices = [(ch, chat, note) for ch, chat, _ in cards] + cards
     return texts.THANKS_UNSATISFIED.format(code=opinion.ref_code), notices
-
-
-def front_chats(tx: Tx, commune_code: int) -> list[tuple[str, str]]:
-    """Where a commune's Front gets its cards and notices: its group, or each officer."""
-    commune = tx.commune_get(commune_code)
-    if commune and commune.front_chat:
-        channel, _, chat = commune.front_chat.partition(":")
-        return [(channel, chat)]
-    return _officers(tx, commune_code, Role.FRONT)
 
 
 def typed_rating(text: str) -> bool | None:

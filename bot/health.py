@@ -18,7 +18,7 @@ from typing import Any
 
 from bot import metrics
 from bot.clock import Clock, iso
-from storage.repository import Store
+from bot.ports import Store
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from bot import texts
 from bot.messages import Choice, Reply
 from bot.model import Resident
-from storage.repository import Tx
+from bot.ports import Tx
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5  # wrong codes per code

@@ -31,6 +31,7 @@ class Inbound:
     choice: str | None = None
     photo_ref: str | None = None
     group: bool = False  # sent in a group chat, not a private one
+    typed: bool = False  # a CHOICE the person typed (its number or words), not pressed
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot import answers, texts
+from bot.cards import button, card, cards_for_new, front_chats
 from bot.clock import to_local
 from bot.errors import InvalidTransition
 from bot.messages import Choice, Reply
 from bot.model import TRANSITIONS, Opinion, OpinionState, Role, StaffRole
+from bot.ports import OpinionEvent, Tx
 from bot.services import (
     enqueue,
     record_correction,
@@ -29,7 +31,6 @@ from bot.services import (
 from bot.texts import esc
 from nlp.labels import FIELDS, KINDS
 from nlp.normalize import fold
-from storage.repository import OpinionEvent, Tx
 
 log = logging.getLogger(__name__)
 S = OpinionState
@@ -84,72 +85,6 @@ def officer(tx: Tx, channel: str, user_key: str) -> Officer:
                    tx.staff_name(channel, user_key))  # fmt: skip
 
 
-# -- cards ---------------------------------------------------------------------------------
-def _button(opinion: Opinion, action: str, arg: str = "") -> str:
-    return f"m:{opinion.id}:{opinion.version}:{action}" + (f":{arg}" if arg else "")
-
-
-def card(tx: Tx, opinion: Opinion) -> Reply:
-    """The card an officer works from: everything needed to decide, and the actions."""
-    resident = tx.resident_get(opinion.resident_id)
-    where = " · ".join(
-        x for x in (
-            resident.village_name if resident else "",
-            texts.ORGANISATION_SHORT.get(resident.organisation.value, "") if resident else "",
-            f"{to_local(opinion.created_at):%d/%m %H:%M}",
-        ) if x
-    )  # fmt: skip
-    lines = [
-        f"<b>{opinion.ref_code}</b> · {esc(texts.STATE_NAMES[opinion.state])}",
-        esc(where),
-        f"Lĩnh vực: <b>{esc(FIELDS.get(opinion.topic or 'khac', ''))}</b>"
-        + (f" ({opinion.confidence:.2f})".replace(".", ",") if opinion.confidence is not None
-           else ""),
-        f"Loại: <b>{esc(KINDS.get(opinion.kind or 'kien_nghi', ''))}</b>",
-    ]  # fmt: skip
-    lines += [f"• {esc(r)}" for r in opinion.reasons[:4]]
-    text = opinion.text if len(opinion.text) <= 1500 else opinion.text[:1499] + "…"
-    lines.append(f"«{esc(text)}»")
-    if opinion.photo_ref:  # "<channel>:<ref>"; Zalo's ref is an address officers can open
-        ref = opinion.photo_ref.partition(":")[2]
-        lines.append(f"(kèm ảnh: {esc(ref)})" if ref.startswith("https://") else "(kèm ảnh)")
-    if opinion.department:
-        lines.append(f"Đơn vị: {esc(_department_name(tx, opinion))}")
-    if opinion.merged_into:
-        target = tx.opinion_get(opinion.merged_into)
-        lines.append(f"Đã gộp vào {target.ref_code if target else opinion.merged_into}")
-    alike = similar_opinions(tx, opinion) if opinion.id else []
-    if alike:
-        lines.append("Tương tự: " + ", ".join(
-            f"{code} ({score:.2f})".replace(".", ",") for code, score in alike))  # fmt: skip
-    choices = [
-        Choice("✅ Đưa vào ch.trình", _button(opinion, "ok")),
-        Choice("🏢 Giao đơn vị", _button(opinion, "as")),
-        Choice("🏷 Đổi lĩnh vực", _button(opinion, "tp")),
-        Choice("🚫 Không đưa ra", _button(opinion, "rj")),
-        Choice("⚖ Khiếu nại", _button(opinion, "kn")),
-        Choice("⚖ Tố cáo", _button(opinion, "tc")),
-    ]
-    if alike:
-        choices.append(Choice("🔗 Gộp", _button(opinion, "mg")))
-    choices.append(Choice("↩ Hoàn tác", _button(opinion, "un")))
-    return Reply("\n".join(lines), tuple(choices))
-
-
-def _department_name(tx: Tx, opinion: Opinion) -> str:
-    names = dict(tx.departments_list(opinion.commune_code))
-    return names.get(opinion.department or "", opinion.department or "")
-
-
-def cards_for_new(tx: Tx, opinion: Opinion) -> list[tuple[str, str, Reply]]:
-    """A new screened opinion goes to the commune's Front: its group, or each officer."""
-    recipients = answers.front_chats(tx, opinion.commune_code)
-    if not recipients:
-        return []
-    the_card = card(tx, opinion)
-    return [(channel, chat, the_card) for channel, chat in recipients]
-
-
 def cards_for_intake(tx: Tx, opinion: Opinion, now: datetime) -> list[tuple[str, str, Reply]]:
     """The card of an opinion a resident just sent, unless they are sending many at once.
 
@@ -158,7 +93,7 @@ def cards_for_intake(tx: Tx, opinion: Opinion, now: datetime) -> list[tuple[str,
     next ones are filed and queued as usual but carded together, once the burst is over
     (`burst_cards`)."""
     assert opinion.id is not None
-    if not answers.front_chats(tx, opinion.commune_code):
+    if not front_chats(tx, opinion.commune_code):
         return []  # nobody to card (yet): no burst to keep either
     burst = tx.card_burst_open(opinion.resident_id, now - BURST_WINDOW)
     if burst is None and tx.opinions_since(opinion.resident_id, now - BURST_WINDOW) > BURST_CARDS:
@@ -195,7 +130,7 @@ def burst_cards(tx: Tx, now: datetime) -> list[tuple[str, str, Reply]]:
             lines.append(texts.BURST_MORE.format(more=len(opinions) - BURST_SHOWN))
         lines.append(texts.BURST_HINT)
         reply = Reply("\n".join(lines))
-        recipients = answers.front_chats(tx, opinions[0].commune_code)
+        recipients = front_chats(tx, opinions[0].commune_code)
         notices += [(channel, chat, reply) for channel, chat in recipients]
     return notices
 
@@ -235,20 +170,20 @@ def act(tx: Tx, who: Officer, value: str, now: datetime) -> Outcome:
 
 
 def _topic_menu(tx: Tx, opinion: Opinion) -> Reply:
-    choices = tuple(Choice(name, _button(opinion, "t", code)) for code, name in FIELDS.items())
+    choices = tuple(Choice(name, button(opinion, "t", code)) for code, name in FIELDS.items())
     return Reply(f"Chọn lĩnh vực cho <b>{opinion.ref_code}</b>:", choices)
 
 
 def _department_menu(tx: Tx, opinion: Opinion) -> Reply:
     default = tx.field_department(opinion.commune_code, opinion.topic or "khac")
-    choices = [Choice(("⭐ " if code == default else "") + name, _button(opinion, "a", code))
+    choices = [Choice(("⭐ " if code == default else "") + name, button(opinion, "a", code))
                for code, name in tx.departments_list(opinion.commune_code)]  # fmt: skip
     choices.sort(key=lambda c: not c.label.startswith("⭐"))
     return Reply(f"Giao <b>{opinion.ref_code}</b> cho đơn vị nào?", tuple(choices))
 
 
 def _reject_menu(tx: Tx, opinion: Opinion) -> Reply:
-    choices = tuple(Choice(text, _button(opinion, "r", code))
+    choices = tuple(Choice(text, button(opinion, "r", code))
                     for code, text in REJECT_REASONS.items())  # fmt: skip
     return Reply(f"Lý do không đưa <b>{opinion.ref_code}</b> ra hội nghị:", choices)
 
@@ -259,7 +194,7 @@ def _merge_menu(tx: Tx, opinion: Opinion) -> Reply:
         target = tx.opinion_by_code(code)
         if target and target.id:
             label = f"{code} ({score:.2f})".replace(".", ",")
-            choices.append(Choice(label, _button(opinion, "m", str(target.id))))
+            choices.append(Choice(label, button(opinion, "m", str(target.id))))
     if not choices:
         return Reply(texts.NOTHING_TO_MERGE)
     return Reply(f"Gộp <b>{opinion.ref_code}</b> vào ý kiến nào?", tuple(choices))
@@ -443,7 +378,7 @@ def new_head_of_group(tx: Tx, head: Opinion, actor: str, now: datetime) -> list[
 def group_left_notices(tx: Tx, head: Opinion, actor: str, now: datetime) -> list[Notice]:
     """The same, sent to the Front, when the head left through its resident (withdrawn)."""
     replies = new_head_of_group(tx, head, actor, now)
-    return [(ch, chat, reply) for ch, chat in answers.front_chats(tx, head.commune_code)
+    return [(ch, chat, reply) for ch, chat in front_chats(tx, head.commune_code)
             for reply in replies]  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from bot import metrics
 from bot.clock import Clock
 from bot.errors import PermanentSendError, TransientSendError
-from storage.repository import OutboxMessage, Store
+from bot.ports import OutboxMessage, Store
 
 log = logging.getLogger(__name__)
 

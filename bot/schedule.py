@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import answers, moderation, sessions
 from bot.clock import VN_TZ, Clock
 from bot.health import Health
-from storage.repository import Store, Tx
+from bot.ports import Store, Tx
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,12 @@ from bot.model import (
     Village,
     new_ref_code,
 )
+from bot.ports import OpinionEvent, Tx
 from bot.staff import seed_departments
 from nlp.duplicates import similar
 from nlp.labels import DIVERTED, FIELDS, KINDS, SCREENED_OUT
 from nlp.normalize import find_folded, personal_data
 from nlp.screening import Screener, Screening
-from storage.repository import OpinionEvent, Tx
 
 SYSTEM = "system"
 

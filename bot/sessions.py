@@ -24,8 +24,8 @@ from bot.model import (
     Resident,
     SessionState,
 )
+from bot.ports import Tx
 from bot.texts import date_text, esc, when_text
-from storage.repository import Tx
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.errors import NotFound, ValidationError
 from bot.model import DEFAULT_DEPARTMENTS, DEFAULT_FIELD_DEPARTMENTS, Role, StaffRole
-from storage.repository import Tx
+from bot.ports import Tx
 
 _CODE = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 

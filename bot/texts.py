@@ -259,6 +259,10 @@ DELETE_KEPT = "Dữ liệu của Ông/Bà được giữ nguyên."
 CONFIRM_HINT = (
     "Xin Ông/Bà bấm một nút bên dưới, hoặc gõ «đồng ý» hay «không» (gõ /huy để thôi)."
 )
+CHOICE_EXPECTED = (
+    "<i>Xin Ông/Bà bấm một nút bên dưới, hoặc gõ số thứ tự của lựa chọn (từ 1 đến {count}), "
+    "hoặc gõ chữ của lựa chọn, có dấu hay không dấu đều được (ví dụ: «{example}»).</i>"
+)
 CONSENT_HINT = (
     "Xin Ông/Bà bấm nút «Tôi đồng ý» (hoặc gõ «đồng ý») để đăng ký, hoặc «Không đồng ý». "
     "Nội dung Ông/Bà vừa nhắn đã được ghi lại; sau khi đăng ký, Ông/Bà có thể gửi nội dung "

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from storage.repository import Store, WorkerRecord
+from bot.ports import Store, WorkerRecord
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from bot.clock import Clock
 from bot.conversation import Conversation
 from bot.messages import Inbound, InboundKind
 from bot.outbox import OutboxSender
+from bot.ports import NewInbound, Store
 from handlers.plain import numbered
-from storage.repository import NewInbound, Store
 
 CHANNEL = "console"
 

@@ -8,8 +8,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot import health, metrics
 from bot.clock import Clock
+from bot.ports import Store
 from handlers.webhook import Handler
-from storage.repository import Store
 
 
 def routes(store: Store, clock: Clock, channels: list[str]) -> dict[str, Handler]:

@@ -34,7 +34,7 @@ from bot.model import (
     StaffRole,
     Village,
 )
-from storage.repository import (
+from bot.ports import (
     Backlog,
     BroadcastProgress,
     ComponentHealth,
@@ -580,7 +580,7 @@ def _answer(row: sqlite3.Row) -> Answer:
 
 
 class SqliteTx:
-    """The `Tx` of storage.repository on one open SQLite transaction."""
+    """The `Tx` of bot.ports on one open SQLite transaction."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from bot import services, sessions, staff
-from bot.app import Runtime, runtime
 from bot.clock import VN_TZ, ManualClock
 from bot.config import Settings
 from bot.model import DialogueSession, Role, StaffRole
+from bot.ports import Tx
+from doithoai.app import Runtime, runtime
 from handlers import operator
 from handlers.telegram.channel import TelegramChannel
 from handlers.zalo.channel import ZaloChannel
-from storage.repository import Tx
 from tests.fakes.telegram_server import FakeTelegram, Sent
 from tests.fakes.zalo_server import FakeZalo, ZaloSent
 
@@ -57,7 +57,7 @@ def bot_env(
 def bot_process_env(
     db: Path, tg: FakeTelegram, zl: FakeZalo | None = None, **overrides: str
 ) -> dict[str, str]:
-    """The environment of `python -m bot run` in a subprocess, from this checkout."""
+    """The environment of `python -m doithoai run` in a subprocess, from this checkout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOITHOAI_")}
     env.update(bot_env(db, tg, zl, **overrides))
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
@@ -152,7 +152,7 @@ class RunningBot:
 async def start_bot(
     settings: Settings, tg: FakeTelegram, clock: ManualClock, zl: FakeZalo | None = None
 ) -> RunningBot:
-    """The bot's runtime and channels, wired as `bot.app.run_channels` wires them (the
+    """The bot's runtime and channels, wired as `doithoai.app.run_channels` wires them (the
     outbox loop runs; the scheduler is driven by the tests through `run_due`)."""
     stack = contextlib.AsyncExitStack()
     rt = await stack.enter_async_context(runtime(settings, clock))

@@ -7,7 +7,7 @@ from datetime import datetime
 from bot import services
 from bot.clock import Clock
 from bot.model import DialogueSession, Organisation
-from storage.repository import Tx
+from bot.ports import Tx
 from storage.sqlite import SqliteStore
 
 FIRST_USER = 500_000

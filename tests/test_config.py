@@ -57,7 +57,7 @@ def test_readme_documents_every_variable() -> None:
 async def test_clock_offset_moves_the_clock(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.app import runtime
+    from doithoai.app import runtime
 
     assert Settings.parse({"DOITHOAI_CLOCK_OFFSET": "7d"}).clock_offset == timedelta(days=7)
     assert Settings.parse({"DOITHOAI_CLOCK_OFFSET": "-36h"}).clock_offset == timedelta(hours=-36)

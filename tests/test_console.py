@@ -21,7 +21,7 @@ def run(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.Complete
     env["PYTHONPATH"] = str(ROOT)
     env["DOITHOAI_MODEL_DIR"] = str(MODEL_DIR)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        [sys.executable, "-m", "doithoai", *args], input=stdin, capture_output=True, text=True,
         env=env, cwd=tmp_path, timeout=60,
     )  # fmt: skip
 

@@ -28,7 +28,7 @@ PER_RESIDENT = 4
 
 async def start(db: Path, tg: FakeTelegram) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=db.parent,
+        sys.executable, "-m", "doithoai", "run", cwd=db.parent,
         env=bot_process_env(db, tg, flood_limit="1000", outbox_lease="2"),
         stdin=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
@@ -132,7 +132,7 @@ async def test_sigkill_mid_broadcast_tells_everyone_once(tmp_path: Path) -> None
 
     def launch() -> Awaitable[asyncio.subprocess.Process]:
         env = bot_process_env(db, tg, outbox_lease="1", send_rate="200", chat_send_rate="50")
-        return asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run",
+        return asyncio.create_subprocess_exec(sys.executable, "-m", "doithoai", "run",
                                               cwd=db.parent, env=env,
                                               stdin=asyncio.subprocess.DEVNULL)  # fmt: skip
 
@@ -171,7 +171,7 @@ async def test_a_restart_does_not_wait_out_the_dead_workers_leases(tmp_path: Pat
 
     def launch() -> Awaitable[asyncio.subprocess.Process]:
         env = bot_process_env(db, tg, flood_limit="1000", outbox_lease="120")
-        return asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run",
+        return asyncio.create_subprocess_exec(sys.executable, "-m", "doithoai", "run",
                                               cwd=db.parent, env=env,
                                               stdin=asyncio.subprocess.DEVNULL)  # fmt: skip
 

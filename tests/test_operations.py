@@ -17,9 +17,9 @@ import pytest
 
 from bot import logs
 from bot.clock import ManualClock
+from bot.ports import WorkerRecord
 from bot.supervisor import FatalError, Supervisor
 from bot.workers import _proc_start
-from storage.repository import WorkerRecord
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.zalo_server import FakeZalo
 from tests.harness import (
@@ -172,7 +172,7 @@ async def test_the_process_exits_non_zero_when_polling_cannot_go_on(
 ) -> None:
     tg.get_updates_status = 401  # the token was revoked after start-up
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=db.parent, env=bot_process_env(db, tg),
+        sys.executable, "-m", "doithoai", "run", cwd=db.parent, env=bot_process_env(db, tg),
         stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -188,7 +188,7 @@ async def test_health_and_metrics_of_a_running_bot(tg: FakeTelegram, db: Path) -
     port = _free_port()
     env = bot_process_env(db, tg, health_port=str(port), schedule_every="1")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=db.parent, env=env,
+        sys.executable, "-m", "doithoai", "run", cwd=db.parent, env=env,
         stdin=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -217,7 +217,7 @@ async def test_health_and_metrics_of_a_running_bot(tg: FakeTelegram, db: Path) -
 async def _cli(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     """`doithoai ARGS` in a process of its own: (exit code, standard output)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "doithoai", *args, env=env, stdout=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     out, _ = await asyncio.wait_for(process.communicate(), 60)

@@ -10,9 +10,9 @@ from pathlib import Path
 from bot import services, sessions
 from bot.clock import VN_TZ, to_local
 from bot.model import DialogueSession, Organisation, Role, StaffRole
+from bot.ports import Tx
 from bot.schedule import Scheduler
 from bot.texts import when_text
-from storage.repository import Tx
 from storage.sqlite import SqliteStore
 from tests.harness import (
     COMMUNE,

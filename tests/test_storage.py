@@ -12,7 +12,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.errors import StorageError
 from bot.model import OpinionState
-from storage.repository import NewInbound
+from bot.ports import NewInbound
 from storage.sqlite import SqliteStore, SqliteTx, _migrations
 from tests.harness import START
 

@@ -230,8 +230,8 @@ async def test_updates_stored_but_not_handled_are_handled_after_a_restart(
     bot = await start_bot(settings, tg, clock, zl)
     await seed(bot.rt)
     await bot.stop()
-    from bot.app import runtime
-    from storage.repository import NewInbound
+    from bot.ports import NewInbound
+    from doithoai.app import runtime
 
     update = zl.text_update("zu-hoa", "/start")
     async with runtime(settings, clock) as rt:  # stored by a process that died before handling

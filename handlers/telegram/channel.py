@@ -49,12 +49,12 @@ from bot.conversation import Conversation
 from bot.errors import ConfigError
 from bot.health import Health
 from bot.outbox import OutboxSender
+from bot.ports import NewInbound, Store
 from bot.supervisor import FatalError, Supervisor
 from handlers.telegram import handlers
 from handlers.telegram.convert import CHANNEL, TelegramTransport, retry_seconds
 from handlers.telegram.request import AiohttpRequest
 from handlers.webhook import BadBody, Handler, WebhookServer, read_json
-from storage.repository import NewInbound, Store
 
 log = logging.getLogger(__name__)
 # getUpdates is called raw on purpose (each update is parsed on its own, see above).

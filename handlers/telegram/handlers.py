@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.clock import Clock
+from bot.conversation import Conversation
+from bot.outbox import OutboxSender
 from handlers.telegram.convert import to_inbound
-
-if TYPE_CHECKING:
-    from handlers.telegram.channel import TelegramChannel
 
 log = logging.getLogger(__name__)
 
 
-def _channel(context: ContextTypes.DEFAULT_TYPE) -> TelegramChannel:
+class Intake(Protocol):
+    """What the handlers need of the channel that registered them (in `bot_data["channel"]`);
+    the channel imports this module, never the other way round."""
+
+    clock: Clock
+    conversation: Conversation
+    sender: OutboxSender
+
+    async def quarantine(self, event_key: str, raw: str, err: BaseException) -> None: ...
+
+
+def _channel(context: ContextTypes.DEFAULT_TYPE) -> Intake:
     return context.application.bot_data["channel"]
 
 

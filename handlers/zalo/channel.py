@@ -26,6 +26,7 @@ from bot.conversation import Conversation
 from bot.errors import ConfigError
 from bot.health import Health
 from bot.outbox import OutboxSender
+from bot.ports import NewInbound, Store
 from bot.supervisor import FatalError, Supervisor
 from handlers.webhook import BadBody, Handler, WebhookServer, read_json
 from handlers.zalo.client import ZaloApi, ZaloApiError, ZaloNetworkError
@@ -37,7 +38,6 @@ from handlers.zalo.convert import (
     to_inbound,
     user_key_of,
 )
-from storage.repository import NewInbound, Store
 
 log = logging.getLogger(__name__)
 

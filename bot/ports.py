@@ -1,4 +1,6 @@
-"""The storage interface the core depends on. SQLite implements it today; PostgreSQL can later.
+"""The ports the core depends on: the repository (`Store`, `Tx`) and its records.
+
+The core (`bot/`) owns them; `storage/sqlite.py` implements them, and a PostgreSQL backend can too.
 
 A `Store` runs units of work: `await store.run(work)` calls `work(tx)` with a `Tx` inside one
 transaction, on the database's own thread. Everything one incoming message changes (its

@@ -14,9 +14,9 @@ from bot.errors import NotFound, ValidationError
 from bot.messages import Choice, Reply
 from bot.model import AFTERNOON_START, MORNING_START, DialogueSession, Role, SessionState
 from bot.moderation import Officer
+from bot.ports import ConversationState, Tx
 from bot.texts import date_text, esc, when_text
 from nlp.labels import FIELDS
-from storage.repository import ConversationState, Tx
 
 STEPS = frozenset({
     "ses_title", "ses_date", "ses_slot", "ses_place", "ses_chair", "ses_fields", "ses_cutoff",

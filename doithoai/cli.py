@@ -11,14 +11,14 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from bot import health, logs, services, sessions, staff
-from bot.app import open_store, run_channels, run_console
 from bot.clock import VN_TZ, SystemClock, to_local
 from bot.communes import official_communes, search
 from bot.config import Settings
 from bot.errors import ConfigError, DoiThoaiError, ValidationError
 from bot.model import AFTERNOON_START, MORNING_START, DialogueSession, Role, StaffRole
+from bot.ports import Tx
+from doithoai.app import open_store, run_channels, run_console
 from nlp.labels import FIELDS
-from storage.repository import Tx
 
 DEMO_COMMUNE = 14161  # Xã Giao Minh, Ninh Bình (plan 004 in shared/seeds)
 DEMO_VILLAGES = [f"Xóm {n}" for n in range(1, 9)]

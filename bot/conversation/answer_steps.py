@@ -16,12 +16,12 @@ from datetime import date, datetime, timedelta
 
 from bot import answers, texts
 from bot.clock import to_local
+from bot.conversation.session_steps import parse_date
 from bot.messages import Choice, Reply
 from bot.model import ANSWER_MODE_NAMES, AnswerMode, Opinion, OpinionState
 from bot.moderation import Officer
-from bot.session_dialogue import parse_date
+from bot.ports import ConversationState, Tx
 from bot.texts import esc
-from storage.repository import ConversationState, Tx
 
 BODY, DUE, DRAFT, RETURN_REASON = "answer_body", "answer_due", "answer", "review_back"
 EXTEND_DUE, EXTEND_REASON = "extend_due", "extend_reason"
