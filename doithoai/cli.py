@@ -19,6 +19,7 @@ from bot.model import AFTERNOON_START, MORNING_START, DialogueSession, Role, Sta
 from bot.ports import Tx
 from doithoai.app import open_store, run_channels, run_console
 from nlp.labels import FIELDS
+from nlp.model import Example, Model, training_examples
 
 DEMO_COMMUNE = 14161  # Xã Giao Minh, Ninh Bình (plan 004 in shared/seeds)
 DEMO_VILLAGES = [f"Xóm {n}" for n in range(1, 9)]
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="add a demo commune (Giao Minh) with villages and a session")
     sub.add_parser("check", help="check the configuration and the database")
     sub.add_parser("health", help="is the running bot well? JSON; exit 0 if so, 1 if not")
+    sub.add_parser("retrain", help="retrain the screener with the officers' corrections")
 
     commune = sub.add_parser("commune", help="communes this deployment serves").add_subparsers(
         dest="action", required=True
@@ -207,6 +209,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             report = await health.report(store, SystemClock().now(), channels)
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0 if report["ok"] else 1
+    if command == "retrain":
+        async with open_store(settings) as store:
+            rows = await store.run(lambda tx: tx.feedback_all())
+        feedback = [Example(text, topic, kind) for text, topic, kind in rows]
+        model = await asyncio.to_thread(lambda: Model.train(training_examples(feedback)))
+        model.save(settings.model_dir)
+        print(f"model {model.fingerprint} ({len(feedback)} corrections) saved in "
+              f"{settings.model_dir}")  # fmt: skip
+        return 0
     if command == "admin" and args.action == "quarantine":
         async with open_store(settings) as store:
             kept = await store.inbox_quarantined(args.limit)

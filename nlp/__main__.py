@@ -1,23 +1,22 @@
-"""python -m nlp classify | evaluate | train | retrain
+"""python -m nlp classify | evaluate | train
 
 classify   JSON lines {"text": ...} on stdin -> one JSON line each on stdout, in order:
            {"topic", "topics", "kind", "allowed", "confidence", "reasons"}; a bad line gets
            {"error": ...} and the stream goes on.
 evaluate   per-class precision / recall / F1 and confusion matrices on the held-out split.
 train      build the model from the corpus into --model-dir.
-retrain    the same, with the officers' corrections stored in --database folded in.
+           (`doithoai retrain` folds in the officers' corrections from the database.)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from pathlib import Path
 
 from nlp.evaluate import report
-from nlp.model import Example, Model, training_examples
+from nlp.model import Model, training_examples
 from nlp.screening import Classifier
 
 
@@ -42,30 +41,20 @@ def _classify(classifier: Classifier, stdin, stdout) -> None:
         stdout.flush()
 
 
-def _feedback(database: Path | None) -> list[Example]:
-    if database is None:
-        return []
-    with sqlite3.connect(database) as conn:
-        rows = conn.execute("SELECT text, topic, kind FROM nlp_feedback ORDER BY id").fetchall()
-    return [Example(*row) for row in rows]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nlp", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["classify", "evaluate", "train", "retrain"])
+    parser.add_argument("command", choices=["classify", "evaluate", "train"])
     parser.add_argument("--model-dir", type=Path, default=Path("models"))
-    parser.add_argument("--database", type=Path, help="for retrain: where corrections are")
     args = parser.parse_args(argv)
     if args.command == "evaluate":
         print(report(Classifier(Model.train(training_examples()))))
         return 0
-    if args.command in ("train", "retrain"):
-        feedback = _feedback(args.database) if args.command == "retrain" else []
-        model = Model.train(training_examples(feedback))
+    if args.command == "train":  # officers' corrections: `doithoai retrain` reads them
+        model = Model.train(training_examples())
         model.save(args.model_dir)
-        print(f"model {model.fingerprint} ({len(feedback)} corrections) saved in {args.model_dir}")
+        print(f"model {model.fingerprint} saved in {args.model_dir}")
         return 0
-    classifier = Classifier.from_folder(args.model_dir, _feedback(args.database))
+    classifier = Classifier.from_folder(args.model_dir)
     _classify(classifier, sys.stdin, sys.stdout)
     return 0
 
