@@ -215,3 +215,37 @@ async def test_erasure_leaves_no_byte_of_personal_data(front: RunningBot, db: Pa
         data = path.read_bytes()
         for marker in markers:
             assert marker.encode() not in data, (path.name, marker)
+
+
+async def test_a_choice_step_says_what_it_expects_and_takes_its_words_typed(
+    bot: RunningBot,
+) -> None:
+    alice = Person(bot.tg, 101, bot.clock)
+    await alice.send("/start", expect=2)
+    (asked,) = await alice.send("toi dong y")  # the consent button's words, no diacritics
+    assert "họ và tên" in asked.visible
+    await alice.send("Nguyễn Văn An")
+    await alice.send("xom 2")  # the village typed without diacritics
+    await alice.press("Bỏ qua")
+    # Something else than a choice: the question again, saying why and how to answer.
+    (again,) = await alice.send_update(bot.tg.sticker_update(101))
+    assert "tổ chức, đoàn thể" in again.visible
+    assert "gõ số thứ tự của lựa chọn (từ 1 đến 6)" in again.visible
+    assert len(again.buttons) == 6
+    (again,) = await alice.send("Hội")  # four labels say "Hội": not a choice yet
+    assert "từ 1 đến 6" in again.visible
+    done, _ = await alice.send("hoi nong dan", expect=2)  # a part of a label is enough here
+    assert "Nguyễn Văn An" in done.visible
+    rows = await bot.fetch("SELECT village_name, organisation, consent_how FROM residents")
+    assert rows == [("Xóm 2", "nong_dan", "typed")]
+
+
+async def test_at_rest_only_a_whole_label_is_a_button_an_opinion_stays_an_opinion(
+    bot: RunningBot,
+) -> None:
+    alice = Person(bot.tg, 101, bot.clock)
+    await alice.register()
+    (mine,) = await alice.send("ý kiến của tôi")  # the menu's "📋 Ý kiến của tôi", typed
+    assert "chưa gửi ý kiến nào" in mine.visible
+    (filed,) = await alice.send("Ý kiến của tôi là đề nghị sửa đường xóm 2 bị hỏng nặng")
+    assert "Mã ý kiến" in filed.visible
