@@ -32,6 +32,26 @@ class OffsetClock:
         return datetime.now(UTC) + self.offset
 
 
+class FastClock:
+    """Days that pass in seconds (`doithoai chat --fast-clock`): starts at the system time and
+    runs `86400 / seconds_per_day` times faster, so the terminal demo shows a session's
+    announcement, reminders and deadlines arrive while one watches."""
+
+    def __init__(self, seconds_per_day: float, start: datetime | None = None) -> None:
+        if seconds_per_day <= 0:
+            raise ValueError("seconds_per_day must be positive")
+        self.speed = 86400.0 / seconds_per_day
+        self._real_start = datetime.now(UTC)
+        self._start = start or self._real_start
+
+    def now(self) -> datetime:
+        return self._start + (datetime.now(UTC) - self._real_start) * self.speed
+
+    def real_seconds(self, span: timedelta) -> float:
+        """How long `span` of this clock's time takes on the wall clock."""
+        return span.total_seconds() / self.speed
+
+
 class ManualClock:
     """A clock that only moves when told to: for tests and benchmarks."""
 

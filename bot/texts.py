@@ -718,3 +718,16 @@ ANNOUNCE_ONE_CHANNEL = (
 ANNOUNCE_ONLY = "Chỉ {channel}"
 ANNOUNCE_ALL = "Cả {channels}"
 ANNOUNCE_SET = "Đã ghi nhận. Thông báo và câu trả lời sẽ gửi tới: <b>{channels}</b>."
+
+# The terminal demo with --fast-clock.
+FAST_CLOCK = "Đồng hồ chạy nhanh: mỗi ngày trôi qua trong {seconds} giây."
+FAST_CLOCK_NEXT = "Sắp tới (nếu Ông/Bà đã đăng ký, tin sẽ hiện ở đây):"
+FAST_CLOCK_JOB = "  • {what}: sau khoảng {seconds} giây"
+JOB_NAMES = {
+    "announce": "thông báo kỳ đối thoại (trước 7 ngày)",
+    "cutoff_reminder": "nhắc hạn gửi ý kiến",
+    "close": "hết hạn gửi ý kiến",
+    "session_reminder": "nhắc ngày hội nghị",
+    "held": "hội nghị diễn ra",
+    "conclusion": "thông báo kết luận",
+}

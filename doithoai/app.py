@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, Protocol, TextIO
 
 from bot import metrics
-from bot.clock import Clock, OffsetClock, SystemClock
+from bot.clock import Clock, FastClock, OffsetClock, SystemClock
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.flood import FloodGuard
@@ -176,7 +176,16 @@ async def run_console(
     stdout: TextIO = sys.stdout,
     clock: Clock | None = None,
 ) -> None:
-    from handlers.console import chat
+    """The terminal demo: the conversation, the outbox loop and the scheduler, so that
+    announcements and reminders reach the terminal too (at once with a `FastClock`)."""
+    from handlers.console import CHANNEL, ConsoleTransport, chat, timeline
 
     async with runtime(settings, clock) as rt:
+        rt.sender.transports[CHANNEL] = ConsoleTransport(stdout)
+        every = 1.0 if isinstance(rt.clock, FastClock) else settings.schedule_every
+        scheduler = Scheduler(rt.store, rt.clock, rt.sender.wake, every, rt.health)
+        rt.supervisor.spawn("outbox", rt.sender.run)
+        rt.supervisor.spawn("scheduler", scheduler.run)
+        if isinstance(rt.clock, FastClock):
+            await timeline(rt.store, rt.clock, stdout)
         await chat(rt.store, rt.conversation, rt.sender, rt.clock, user, stdin, stdout)

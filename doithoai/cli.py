@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from bot import health, logs, services, sessions, staff
-from bot.clock import VN_TZ, SystemClock, to_local
+from bot.clock import VN_TZ, FastClock, SystemClock, to_local
 from bot.communes import official_communes, search
 from bot.config import Settings
 from bot.errors import ConfigError, DoiThoaiError, ValidationError
@@ -38,9 +38,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Đối thoại: opinions of residents for commune dialogue meetings.",
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (Telegram with a token, else the terminal demo)")
+    run = sub.add_parser("run", help="run the bot (Telegram with a token, else the terminal demo)")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal as a resident")
     chat.add_argument("--user", default="local", help="who you are (several residents)")
+    for demo in (run, chat):
+        demo.add_argument("--fast-clock", type=float, nargs="?", const=10.0, default=None,
+                          metavar="SECONDS", help="terminal demo only: one day passes in SECONDS"
+                          " (10 if not given), so announcements and reminders arrive while"
+                          " you watch")  # fmt: skip
     sub.add_parser("demo", help="add a demo commune (Giao Minh) with villages and a session")
     sub.add_parser("check", help="check the configuration and the database")
     sub.add_parser("health", help="is the running bot well? JSON; exit 0 if so, 1 if not")
@@ -170,8 +175,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command or "run"
+    fast = getattr(args, "fast_clock", None)
+    if fast is not None and not 0.5 <= fast <= 86400:
+        raise ConfigError("--fast-clock: a day must last between 0.5 and 86400 seconds")
+    clock = FastClock(fast) if fast is not None else None
     if command == "run":
         if settings.telegram_token or settings.zalo_token:
+            if clock is not None:
+                raise ConfigError("--fast-clock is for the terminal demo, not for real channels")
             await run_channels(settings)
             return 0
         print(
@@ -181,11 +192,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         await _seed_demo_if_empty(settings)
-        await run_console(settings)
+        await run_console(settings, clock=clock)
         return 0
     if command == "chat":
         await _seed_demo_if_empty(settings)
-        await run_console(settings, user=args.user)
+        await run_console(settings, user=args.user, clock=clock)
         return 0
     if command == "demo":
         await _seed_demo(settings)

@@ -10,13 +10,15 @@ import asyncio
 import json
 import sys
 import uuid
+from datetime import timedelta
 from typing import Any, TextIO
 
-from bot.clock import Clock
+from bot import sessions, texts
+from bot.clock import Clock, FastClock
 from bot.conversation import Conversation
 from bot.messages import Inbound, InboundKind
 from bot.outbox import OutboxSender
-from bot.ports import NewInbound, Store
+from bot.ports import NewInbound, Store, Tx
 from handlers.plain import numbered
 
 CHANNEL = "console"
@@ -78,3 +80,27 @@ async def chat(
         )
         outgoing = await conversation.handle(parse_line(line, user, key, clock))
         await sender.deliver(outgoing)
+
+
+async def timeline(store: Store, clock: FastClock, out: TextIO) -> None:
+    """With a fast clock: when, in real seconds, the coming session messages will arrive."""
+    now = clock.now()
+
+    def upcoming(tx: Tx) -> list[sessions.Job]:
+        jobs: list[sessions.Job] = []
+        for session in tx.sessions_live():
+            assert session.id is not None
+            done = set(tx.session_jobs_done(session.id))
+            jobs += [j for j in sessions.pending_jobs(session, done) if j.due_at > now]
+        return sorted(jobs, key=lambda j: j.due_at)
+
+    jobs = await store.run(upcoming)
+    lines = [texts.FAST_CLOCK.format(seconds=f"{clock.real_seconds(timedelta(days=1)):g}")]
+    if jobs:
+        lines.append(texts.FAST_CLOCK_NEXT)
+    for job in jobs[:6]:
+        wait = clock.real_seconds(job.due_at - now)
+        lines.append(texts.FAST_CLOCK_JOB.format(what=texts.JOB_NAMES.get(job.kind, job.kind),
+                                                 seconds=f"{wait:.0f}"))  # fmt: skip
+    out.write("\n".join(lines) + "\n")
+    out.flush()

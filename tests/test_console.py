@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,3 +119,52 @@ def test_admin_days_off_and_answer_rules(tmp_path: Path) -> None:
     assert "answers due in 30 working days; review on" in rules.stdout
     bad = run(["admin", "answers", "--commune", "14161", "--days", "0"], tmp_path)
     assert bad.returncode == 1 and "between 1 and 90" in bad.stderr
+
+
+def test_the_terminal_demo_with_a_fast_clock_shows_the_announcement_arrive(
+    tmp_path: Path,
+) -> None:
+    """A day a second: the demo session 14 days away is announced about 7 seconds in, and
+    its announcement is printed in the terminal like any other message of the bot."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOITHOAI_")}
+    env.update(DOITHOAI_DATABASE=str(tmp_path / "demo.sqlite3"), PYTHONPATH=str(ROOT),
+               DOITHOAI_MODEL_DIR=str(MODEL_DIR))  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doithoai", "chat", "--fast-clock", "1"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    seen: list[str] = []
+    guard = threading.Timer(60, proc.kill)  # never wait forever for a line that never comes
+    guard.start()
+    try:
+        proc.stdin.write("\n".join(["/start", "1", "Nguyễn Văn An", "2", "1", "6"]) + "\n")
+        proc.stdin.flush()
+        for line in proc.stdout:  # the process prints as messages come; read until it came
+            seen.append(line)
+            if "Kính mời Ông/Bà tham dự" in line:  # the announcement's last words
+                break
+        rest, err = proc.communicate("/cancel\n", timeout=30)  # then end of input: it exits
+    finally:
+        guard.cancel()
+        proc.kill()
+    out = "".join(seen)
+    assert "Đồng hồ chạy nhanh: mỗi ngày trôi qua trong 1 giây." in out
+    assert "thông báo kỳ đối thoại (trước 7 ngày): sau khoảng 7 giây" in out
+    assert out.index("Cảm ơn Ông/Bà Nguyễn Văn An") < out.index("THÔNG BÁO")
+    assert "Xã Giao Minh tổ chức hội nghị tiếp xúc, đối thoại" in out
+    assert "Không có thao tác nào đang thực hiện" in rest  # still talking after it
+    assert proc.returncode == 0, err
+
+
+def test_a_fast_clock_is_refused_for_real_channels(tmp_path: Path) -> None:
+    env_token = {"DOITHOAI_TELEGRAM_TOKEN": "123456:" + "A" * 35}
+    result = subprocess.run(
+        [sys.executable, "-m", "doithoai", "run", "--fast-clock"], capture_output=True,
+        text=True, timeout=60, cwd=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("DOITHOAI_")},
+             "DOITHOAI_DATABASE": str(tmp_path / "x.sqlite3"), "PYTHONPATH": str(ROOT),
+             **env_token},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "--fast-clock is for the terminal demo" in result.stderr
