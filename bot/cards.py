@@ -7,7 +7,10 @@ A card is a `Reply` whose choices carry `m:<opinion id>:<version>:<action>[:<arg
 
 from __future__ import annotations
 
-from bot import texts
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from bot import delivery, texts
 from bot.clock import to_local
 from bot.messages import Choice, Reply
 from bot.model import Opinion, Role
@@ -74,7 +77,7 @@ def card(tx: Tx, opinion: Opinion) -> Reply:
     if alike:
         choices.append(Choice("🔗 Gộp", button(opinion, "mg")))
     choices.append(Choice("↩ Hoàn tác", button(opinion, "un")))
-    return Reply("\n".join(lines), tuple(choices))
+    return Reply("\n".join(lines), tuple(choices), card_of=opinion.id)
 
 
 def _department_name(tx: Tx, opinion: Opinion) -> str:
@@ -89,3 +92,26 @@ def cards_for_new(tx: Tx, opinion: Opinion) -> list[tuple[str, str, Reply]]:
         return []
     the_card = card(tx, opinion)
     return [(channel, chat, the_card) for channel, chat in recipients]
+
+
+def refresh(tx: Tx, opinion_ids: Iterable[int], now: datetime, fresh: Collection[int]) -> int:
+    """After opinions changed: the newest card of each in every chat shows them as they are
+    now (edited in place), unless that card was queued in this very unit of work (`fresh`
+    outbox ids). Returns how many cards were changed."""
+    changed = 0
+    for opinion_id in dict.fromkeys(opinion_ids):
+        opinion = tx.opinion_get(opinion_id)
+        copies = tx.card_copies(opinion_id)
+        if opinion is None or not copies:
+            continue
+        current = card(tx, opinion).payload()
+        newest = {}
+        for copy in copies:  # oldest first: the last one per chat wins
+            if not copy.retired:
+                newest[(copy.channel, copy.chat_id)] = copy
+        for copy in newest.values():
+            if copy.outbox_id in fresh or copy.payload == current:
+                continue
+            delivery.show(tx, copy, current, now, retire=False)
+            changed += 1
+    return changed

@@ -45,10 +45,13 @@ class Reply:
     text: str  # HTML subset, dynamic values escaped with texts.esc
     choices: tuple[Choice, ...] = ()
     files: tuple[str, ...] = ()  # attachments, as "<channel>:<ref>" / "<channel>-doc:<ref>"
+    card_of: int | None = None  # the Front's card of this opinion: kept up to date once sent
 
     def payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"text": self.text,
                                    "choices": [[c.label, c.value] for c in self.choices]}
         if self.files:
             payload["files"] = list(self.files)
+        if self.card_of is not None:
+            payload["card_of"] = self.card_of
         return payload

@@ -78,6 +78,7 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     notify: list[tuple[str, str, Reply]] = field(default_factory=list)  # channel, chat, reply
+    changed: list[int] = field(default_factory=list)  # opinions whose cards must be redrawn
 
 
 def officer(tx: Tx, channel: str, user_key: str) -> Officer:
@@ -166,7 +167,11 @@ def act(tx: Tx, who: Officer, value: str, now: datetime) -> Outcome:
     handler = ACTIONS.get(action)
     if handler is None:
         return Outcome([Reply(texts.STALE_CHOICE)])
-    return handler(tx, who, opinion, arg, now)
+    group = opinion.merged_into
+    outcome = handler(tx, who, opinion, arg, now)
+    after = tx.opinion_get(opinion.id or 0)
+    outcome.changed = [i for i in (opinion.id, group, after.merged_into if after else None) if i]
+    return outcome
 
 
 def _topic_menu(tx: Tx, opinion: Opinion) -> Reply:

@@ -304,6 +304,16 @@ class OutboxSender:
                 self._known.discard(left.id)
             self._queues.pop(key, None)
 
+    async def _edit(self, transport: Transport, message: OutboxMessage) -> str | None:
+        """An edit of a message sent before (`bot.delivery`): done where the channel can edit
+        a sent message, a no-op where it cannot or where the message never went out."""
+        edit = getattr(transport, "edit", None)
+        target = await self.store.outbox_remote_id(int(message.payload["edit"]))
+        if edit is None or target is None:
+            return None
+        await edit(message.chat_id, target, message.payload)
+        return target
+
     async def _send_one(self, message: OutboxMessage) -> datetime | None:
         """Send one message and record the outcome; returns when to retry, if it must be."""
         transport = self.transports.get(message.channel)
@@ -312,7 +322,10 @@ class OutboxSender:
             return None
         started = time.monotonic()
         try:
-            remote_id = await transport.deliver(message.chat_id, message.payload)
+            if "edit" in message.payload:
+                remote_id = await self._edit(transport, message)
+            else:
+                remote_id = await transport.deliver(message.chat_id, message.payload)
         except TransientSendError as err:
             metrics.SEND_FAILED.labels(message.channel, "retry").inc()
             self.on_error(f"{message.channel}: {err}")

@@ -151,6 +151,20 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True)
+class CardCopy:
+    """One card of an opinion in one chat: its outbox row, what it shows, and whether the
+    row is still waiting to be sent (then it can be changed before it goes out)."""
+
+    outbox_id: int
+    opinion_id: int
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+    retired: bool
+    pending: bool
+
+
+@dataclass(frozen=True)
 class OpinionEvent:
     """One line of an opinion's history (who moved it from which state to which, and why)."""
 
@@ -377,6 +391,13 @@ class Tx(Protocol):
         """(text, topic, kind) of every correction, oldest first."""
         ...
 
+    # cards of opinions in officers' chats
+    def card_copy_add(self, outbox_id: int, opinion_id: int, channel: str, chat_id: str,
+                      payload: dict[str, Any]) -> None: ...
+    def card_copies(self, opinion_id: int) -> list[CardCopy]: ...  # oldest first
+    def card_copy_update(self, outbox_id: int, payload: dict[str, Any], retired: bool) -> None: ...
+    def outbox_replace_pending(self, message_id: int, payload: dict[str, Any]) -> bool: ...
+
     # outbox
     def outbox_add(
         self,
@@ -455,6 +476,7 @@ class Store(Protocol):
     async def backlog(self, now: datetime) -> Backlog: ...
 
     async def outbox_sent(self, message_id: int, remote_id: str | None, now: datetime) -> None: ...
+    async def outbox_remote_id(self, message_id: int) -> str | None: ...
     async def outbox_retry(self, message_id: int, error: str, not_before: datetime) -> None: ...
     async def outbox_failed(self, message_id: int, error: str) -> None: ...
     async def identity_deactivate(self, channel: str, chat_id: str, now: datetime) -> None: ...

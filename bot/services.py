@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot import communes as official_list
-from bot import sessions
+from bot import delivery, sessions
 from bot.errors import DuplicateKey, NotFound, StorageError, ValidationError
 from bot.messages import Reply
 from bot.model import (
@@ -340,5 +340,5 @@ def village_choice(tx: Tx, commune_code: int, village_id: int) -> Village:
 def enqueue(tx: Tx, notices: list[tuple[str, str, Reply]], now: datetime) -> int:
     """Queue messages for the outbox loop (the scheduler's jobs); returns how many."""
     for channel, chat, reply in notices:
-        tx.outbox_add(channel, chat, reply.payload(), now)
+        delivery.queue(tx, channel, chat, reply, now)
     return len(notices)

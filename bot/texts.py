@@ -731,3 +731,6 @@ JOB_NAMES = {
     "held": "hội nghị diễn ra",
     "conclusion": "thông báo kết luận",
 }
+
+# A card of the Front that a newer card of the same opinion replaced in the same chat.
+CARD_STALE = "<i>(Thẻ này đã cũ, các nút đã được gỡ: xin xem thẻ mới nhất của ý kiến này.)</i>"

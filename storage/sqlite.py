@@ -37,6 +37,7 @@ from bot.model import (
 from bot.ports import (
     Backlog,
     BroadcastProgress,
+    CardCopy,
     ComponentHealth,
     ConversationState,
     Identity,
@@ -273,6 +274,11 @@ class SqliteStore:
             " last_error = NULL WHERE id = ?",
             (iso(now), remote_id, message_id),
         )
+
+    async def outbox_remote_id(self, message_id: int) -> str | None:
+        row = await self.run(lambda tx: tx._one("SELECT remote_id FROM outbox WHERE id = ?",
+                                                (message_id,)))  # fmt: skip
+        return row[0] if row else None
 
     async def outbox_retry(self, message_id: int, error: str, not_before: datetime) -> None:
         await self._write(
@@ -1017,7 +1023,7 @@ class SqliteTx:
         announcement): what a typed "2" refers to. The latest message with choices wins."""
         last = self._one(
             "SELECT payload, source_event FROM outbox WHERE channel = ? AND chat_id = ?"
-            " ORDER BY id DESC LIMIT 1",
+            " AND json_extract(payload, '$.edit') IS NULL ORDER BY id DESC LIMIT 1",
             (channel, chat_id),
         )
         if last is None:
@@ -1497,6 +1503,38 @@ class SqliteTx:
         )
 
     # -- outbox ------------------------------------------------------------------------------
+    def card_copy_add(self, outbox_id: int, opinion_id: int, channel: str, chat_id: str,
+                      payload: dict[str, Any]) -> None:  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO card_copies (outbox_id, opinion_id, channel, chat_id, payload)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (outbox_id, opinion_id, channel, chat_id, json.dumps(payload, ensure_ascii=False)),
+        )
+
+    def card_copies(self, opinion_id: int) -> list[CardCopy]:
+        rows = self._all(
+            "SELECT c.outbox_id, c.opinion_id, c.channel, c.chat_id, c.payload, c.retired,"
+            " o.status = 'pending' FROM card_copies c JOIN outbox o ON o.id = c.outbox_id"
+            " WHERE c.opinion_id = ? ORDER BY c.outbox_id",
+            (opinion_id,),
+        )
+        return [CardCopy(r[0], r[1], r[2], r[3], json.loads(r[4]), bool(r[5]), bool(r[6]))
+                for r in rows]  # fmt: skip
+
+    def card_copy_update(self, outbox_id: int, payload: dict[str, Any], retired: bool) -> None:
+        self.conn.execute(
+            "UPDATE card_copies SET payload = ?, retired = ? WHERE outbox_id = ?",
+            (json.dumps(payload, ensure_ascii=False), int(retired), outbox_id),
+        )
+
+    def outbox_replace_pending(self, message_id: int, payload: dict[str, Any]) -> bool:
+        """Change what a message will say, if no one has started sending it."""
+        cur = self.conn.execute(
+            "UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pending'",
+            (json.dumps(payload, ensure_ascii=False), message_id),
+        )
+        return cur.rowcount == 1
+
     def outbox_add(
         self,
         channel: str,
@@ -1546,6 +1584,7 @@ class SqliteTx:
         ("opinion_revisions", "old_text"),
         ("satisfaction", "comment"),
         ("outbox", "payload"),
+        ("card_copies", "payload"),
         ("inbox", "payload"),
         ("answers", "text"),
         ("nlp_feedback", "text"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 
@@ -230,3 +231,52 @@ async def test_officers_working_fast_are_not_throttled(front: RunningBot) -> Non
     await front.settle()
     menus = [m for m in lan.inbox[before:] if "Chọn lĩnh vực" in m.visible]
     assert len(menus) == 15 and not any("quá nhanh" in m.visible for m in lan.inbox)
+
+
+async def wait_for(condition, timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the condition did not come true")
+
+
+async def test_stale_cards_are_edited_in_place(front: RunningBot) -> None:
+    """Lan approves from her card: Hoa's card of the same opinion now shows it approved, with
+    buttons that work; Lan's pressed card loses its buttons (her fresh card has them). A
+    re-tag and a merge redraw the cards the same way."""
+    _, code = await submit(front, 101, ROAD)
+    _, other = await submit(front, 102, "Đường liên thôn xóm 3 đến xóm 5 sụt lún nặng, đề nghị sửa")
+    lan, hoa = Person(front.tg, LAN, front.clock), Person(front.tg, HOA, front.clock)
+    lans_card, hoas_card = card_of(lan, code), card_of(hoa, code)
+    done, fresh = await lan.press(next(v for _, v in lans_card.buttons if v.endswith(":ok")),
+                                  expect=2)  # fmt: skip
+    assert "Đã đưa" in done.visible and fresh.visible.startswith(code)
+    await front.settle()
+    shown = lambda o, m: front.tg.shown(o.id, m.message_id)  # noqa: E731
+    await wait_for(lambda: "Đưa vào chương trình" in shown(hoa, hoas_card).visible)
+    hoas_now = shown(hoa, hoas_card)
+    assert hoas_now.method == "editMessageText" and hoas_now.visible.startswith(code)
+    assert all(":1:" in v for _, v in hoas_now.buttons)  # the opinion's version now
+    await wait_for(lambda: shown(lan, lans_card).buttons == [])
+    assert "Thẻ này đã cũ" in shown(lan, lans_card).visible
+    assert len(front.tg.edits_to(HOA)) == 1  # one edit, no new message for Hoa
+    assert [m for m in hoa.inbox if m.visible.startswith(code)] == [hoas_card]
+
+    # Hoa re-tags from her edited card: it works, and Lan's fresh card is redrawn.
+    retag = next(v for _, v in hoas_now.buttons if v.endswith(":tp"))
+    (topics,) = await hoa.send_update(front.tg.callback_update(HOA, retag, hoas_now))
+    assert "Chọn lĩnh vực" in topics.visible
+    await hoa.press("Đất đai", expect=2)
+    await front.settle()
+    await wait_for(lambda: "Đất đai" in shown(lan, fresh).visible)
+    assert (await state(front, code))[1] == "dat_dai"
+
+    # A merge: the merged opinion's cards say so, wherever they are.
+    await wait_for(lambda: any(v.endswith(":mg") for _, v in card_of(lan, other).buttons))
+    await lan.press(next(v for _, v in card_of(lan, other).buttons if v.endswith(":mg")))
+    target = next(v for _, v in lan.inbox[-1].buttons if v.split(":")[3] == "m")
+    await lan.send_update(front.tg.callback_update(LAN, target, lan.inbox[-1]), expect=2)
+    await front.settle()
+    others_at_hoa = card_of(hoa, other)
+    await wait_for(lambda: "Đã gộp vào" in shown(hoa, others_at_hoa).visible)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot import moderation, texts
+from bot import cards, delivery, moderation, texts
 from bot.clock import Clock
 from bot.conversation import linking, menu, officers, opinions, registration, status, typed
 from bot.conversation.answer_steps import DRAFT, draft_code
@@ -151,6 +151,7 @@ class Conversation:
         if not tx.inbox_claim(inbound.channel, inbound.event_key, now):
             return []  # handled before: a redelivery
         notify: list[tuple[str, str, Reply]] = []
+        changed: list[int] = []  # opinions whose cards in officers' chats must be redrawn
         if inbound.kind is InboundKind.IGNORED:
             verdict = FloodVerdict.QUIET
         elif officers.at_work(tx, inbound):
@@ -159,34 +160,30 @@ class Conversation:
             verdict = self.flood.check(f"{inbound.channel}:{inbound.user_key}", now)
         quiet = verdict is not FloodVerdict.ANSWER
         replies = (
-            [Reply(texts.INTERNAL_ERROR)] if failed else self._turn(tx, inbound, now, notify, quiet)
+            [Reply(texts.INTERNAL_ERROR)] if failed
+            else self._turn(tx, inbound, now, notify, changed, quiet)
         )
         if verdict is FloodVerdict.WARN:
             replies = [Reply(texts.FLOOD)]
         elif verdict is FloodVerdict.QUIET:
             replies = []
         outgoing = []
+        fresh: list[int] = []
         for reply in replies:  # answers to the sender: leased to us, sent at once
-            payload = reply.payload()
-            message_id = tx.outbox_add(
-                inbound.channel,
-                inbound.chat_id,
-                payload,
-                now,
-                source_event=inbound.event_key,
-                lease_until=now + self.reply_lease,
-                lease_owner=self.worker_id,
-            )
-            outgoing.append(
-                OutboxMessage(message_id, inbound.channel, inbound.chat_id, payload, "sending", 1)
-            )
+            message_id = delivery.queue(tx, inbound.channel, inbound.chat_id, reply, now,
+                                        source_event=inbound.event_key,
+                                        lease_until=now + self.reply_lease,
+                                        lease_owner=self.worker_id)  # fmt: skip
+            fresh.append(message_id)
+            outgoing.append(OutboxMessage(message_id, inbound.channel, inbound.chat_id,
+                                          reply.payload(), "sending", 1))  # fmt: skip
         notify.extend(moderation.burst_cards(tx, now))  # bursts that have gone quiet
         for channel, chat_id, reply in notify:  # pushed to others: the rate-limited outbox loop
-            message_id = tx.outbox_add(
-                channel, chat_id, reply.payload(), now, source_event=inbound.event_key
-            )
-            if pushed is not None:
-                pushed.append(message_id)
+            fresh.append(delivery.queue(tx, channel, chat_id, reply, now,
+                                        source_event=inbound.event_key))  # fmt: skip
+        edited = cards.refresh(tx, changed, now, fresh) if changed else 0
+        if pushed is not None and (notify or edited):
+            pushed.append(len(notify) + edited)
         return outgoing
 
     def _turn(
@@ -195,6 +192,7 @@ class Conversation:
         inbound: Inbound,
         now: datetime,
         notify: list[tuple[str, str, Reply]],
+        changed: list[int],
         quiet: bool = False,
     ) -> list[Reply]:
         if inbound.kind is InboundKind.IGNORED:
@@ -208,7 +206,7 @@ class Conversation:
         draft = draft_code(state)
         if inbound.kind is InboundKind.TEXT or (inbound.choice or "").startswith("ad:"):
             draft = None  # the draft's own step answers these, and says what became of it
-        staff_reply = officers.staff_turn(tx, inbound, state, now, notify)
+        staff_reply = officers.staff_turn(tx, inbound, state, now, notify, changed)
         if draft and state.step != DRAFT:  # left the draft: say so
             note = Reply(texts.DRAFT_CLOSED.format(code=draft))
             staff_reply = [*(staff_reply or []), note] if staff_reply is not None else None
@@ -231,7 +229,8 @@ class Conversation:
             understood = typed.labelled(inbound, state.data.get("labels") or [],
                                         state.data.get("choices") or [],
                                         loose=state.step in CHOICE_STEPS)  # fmt: skip
-        turn = Turn(tx, understood, state, resident, now, self.screener, notify)
+        turn = Turn(tx, understood, state, resident, now, self.screener, notify,
+                    changed=changed)
 
         if turn.inbound.kind is InboundKind.COMMAND:
             replies = _command(turn)

@@ -35,6 +35,7 @@ def staff_turn(
     state: ConversationState,
     now: datetime,
     notify: list[tuple[str, str, Reply]],
+    changed: list[int],
 ) -> list[Reply] | None:
     """Officers' buttons, commands and steps; None when the message is not one of them."""
     choice = inbound.choice or ""
@@ -89,6 +90,7 @@ def staff_turn(
     if choice.startswith("m:"):
         outcome = moderation.act(tx, who, choice, now)
         notify.extend(outcome.notify)
+        changed.extend(outcome.changed)
         return outcome.replies
     if choice.startswith("d:") or command == "answer":
         return _start_answer(tx, who, state, choice, inbound.text, now)

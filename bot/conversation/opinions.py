@@ -173,6 +173,7 @@ def step_edit(turn: Turn) -> list[Reply] | None:
         )
     except (CutoffPassed, InvalidTransition, NotFound) as err:
         return [refusal(err, code)]
+    turn.changed.append(opinion.id or 0)
     if opinion.state is not OpinionState.PENDING_REVIEW:
         return [screened_out(turn, opinion)]
     return [Reply(texts.EDITED.format(code=esc(code)))]
@@ -194,6 +195,7 @@ def step_confirm_withdraw(turn: Turn) -> list[Reply] | None:
         except (CutoffPassed, InvalidTransition, NotFound) as err:
             return [refusal(err, code)]
         actor = f"resident:{turn.resident.id}"
+        turn.changed.append(opinion.id or 0)
         turn.notify.extend(moderation.group_left_notices(turn.tx, opinion, actor, turn.now))
         return [Reply(texts.WITHDRAWN.format(code=esc(code)))]
     if choice.startswith(GLOBAL_CHOICES):

@@ -86,6 +86,7 @@ class Turn:
     screener: Screener
     notify: list[tuple[str, str, Reply]] = field(default_factory=list)  # to other chats
     erased: bool = False  # personal data was erased: the engine compacts the database
+    changed: list[int] = field(default_factory=list)  # opinions whose cards must be redrawn
 
 
 # A step answers its message, or returns None when the message is not its own (a menu

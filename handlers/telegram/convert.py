@@ -126,6 +126,20 @@ class TelegramTransport:
             remote = await self._send_file(chat_id, ref, payload.get("choices") if last else None)
         return remote
 
+    async def edit(self, chat_id: str, remote_id: str, payload: dict[str, Any]) -> None:
+        """Show `payload` in a message sent before (an officer's card that changed)."""
+        text = split_html(payload["text"], MAX_TEXT)[0]
+        try:
+            await _mapped(self.bot.edit_message_text(
+                chat_id=int(chat_id), message_id=int(remote_id), text=text,
+                parse_mode=ParseMode.HTML, reply_markup=keyboard(payload.get("choices") or []),
+                link_preview_options=_NO_PREVIEW,
+            ))  # fmt: skip
+        except PermanentSendError as err:
+            if "message is not modified" in str(err):
+                return  # it already shows this
+            raise PermanentSendError(str(err), unreachable=False) from err
+
     async def _send_file(self, chat_id: str, ref: str, choices: list[list[str]] | None) -> str:
         kind, _, file_id = ref.partition(":")
         send = self.bot.send_document if kind == "telegram-doc" else self.bot.send_photo

@@ -298,9 +298,16 @@ class FakeTelegram:
             return response.status
 
     def sent_to(self, chat_id: int) -> list[Sent]:
-        return [
-            m for m in self.sent if m.chat_id == chat_id and m.method != "editMessageReplyMarkup"
-        ]
+        """The messages that went to a chat (edits of earlier ones are not new messages)."""
+        return [m for m in self.sent if m.chat_id == chat_id and not m.method.startswith("edit")]
+
+    def edits_to(self, chat_id: int) -> list[Sent]:
+        return [m for m in self.sent if m.chat_id == chat_id and m.method == "editMessageText"]
+
+    def shown(self, chat_id: int, message_id: int) -> Sent:
+        """A message as the chat shows it now: as sent, or as last edited."""
+        return [m for m in self.sent if m.chat_id == chat_id and m.message_id == message_id
+                and m.method != "editMessageReplyMarkup"][-1]
 
     async def wait_sent(self, chat_id: int, count: int, timeout: float = 10.0) -> list[Sent]:
         """Wait until `count` messages in all went to `chat_id`; return them all."""
@@ -461,6 +468,15 @@ class FakeTelegram:
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> web.Response:
         text = str(params.get("text", ""))
+        chat_id, message_id = int(params["chat_id"]), int(params.get("message_id") or 0)
+        before = [m for m in self.sent if m.chat_id == chat_id and m.message_id == message_id
+                  and m.method in ("sendMessage", "editMessageText")]  # fmt: skip
+        if not before:
+            return _error(400, "Bad Request: message to edit not found")
+        last = before[-1]
+        if last.text == text and last.params.get("reply_markup") == params.get("reply_markup"):
+            return _error(400, "Bad Request: message is not modified: specified new message"
+                          " content and reply markup are exactly the same")  # fmt: skip
         return self._check_text(text, params) or await self._record("editMessageText", params, text)
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> web.Response:
