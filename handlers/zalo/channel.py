@@ -4,7 +4,8 @@ Every update is stored in the inbox before anything else happens to it. In webho
 gets its HTTP 200 only after that, so a crash loses nothing. getUpdates has no offset to
 confirm with: Zalo forgets an update the moment it hands it over, so in polling mode the
 instant between its answer and the insert is a gap no client can close (Zalo advises the
-webhook in production; so do we).
+webhook in production; so do we). Polling asks for the next update only once the last is
+stored, so a crash loses at most the one in flight.
 """
 
 from __future__ import annotations
@@ -124,6 +125,9 @@ class ZaloChannel:
             self.supervisor.spawn("zalo-webhook-watch", self._watch_webhook)
         else:
             await self.api.delete_webhook()  # getUpdates answers nothing while one is set
+            log.warning("Zalo polling: a crash can lose the one update being stored at that"
+                        " instant (getUpdates has no offset); use DOITHOAI_ZALO_MODE=webhook in"
+                        " production")  # fmt: skip
             self.supervisor.spawn("zalo-poll", self._poll)
         log.info("Zalo channel started (%s) as %s", self.settings.zalo_mode, self.account_name)
 
@@ -206,6 +210,8 @@ class ZaloChannel:
         await self.store.inbox_quarantine(CHANNEL, key, raw, reason, self.clock.now())
 
     async def _poll(self) -> None:
+        """One update at a time, the next asked for only once the last is stored: a crash
+        loses at most the update in flight (tests/test_crash.py holds this)."""
         backoff = 1.0
         timeout = max(1, self.settings.poll_timeout)
         while True:

@@ -41,6 +41,7 @@ class FakeZalo:
     def __init__(self, token: str = "1234567890:zalo-test-token-abcdefghij") -> None:
         self.token = token
         self.updates: list[dict[str, Any]] = []  # waiting for getUpdates
+        self.handed: list[dict[str, Any]] = []  # what getUpdates handed over (and forgot)
         self.sent: list[ZaloSent] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.webhook: dict[str, Any] = {}
@@ -153,6 +154,7 @@ class FakeZalo:
             except TimeoutError:
                 return _error(408, "Request timeout")
             update = self.updates.pop(0)
+            self.handed.append(update)
             self._changed.notify_all()
         return web.json_response(update)  # one update, confirmed by being handed over
 
